@@ -1,0 +1,50 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from portal.models import ROLE_CHOICES
+from portal.services.settings import SPECS
+
+
+def settings_form_class() -> type[FlaskForm]:
+    """One field per setting, built from the settings' own specs so the two never drift."""
+
+    class SettingsForm(FlaskForm):
+        pass
+
+    for spec in SPECS:
+        if spec.kind is bool:
+            field = BooleanField(spec.label, description=spec.help)
+        elif spec.kind is int:
+            field = IntegerField(
+                spec.label,
+                description=spec.help,
+                validators=[
+                    InputRequired("Enter a whole number."),
+                    NumberRange(spec.minimum, spec.maximum),
+                ],
+            )
+        elif spec.kind is float:
+            field = DecimalField(
+                spec.label,
+                description=spec.help,
+                places=None,
+                validators=[
+                    InputRequired("Enter a number."),
+                    NumberRange(spec.minimum, spec.maximum),
+                ],
+            )
+        else:
+            field = StringField(
+                spec.label, description=spec.help, validators=[DataRequired(), Length(max=100)]
+            )
+        setattr(SettingsForm, spec.key, field)
+    return SettingsForm
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField("Active")

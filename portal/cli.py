@@ -1,0 +1,47 @@
+"""flask create-user, flask seed-demo, flask worker."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from portal.models import ROLES
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--name", default=None, help="Display name (defaults to the email's local part).")
+    def create_user(email: str, role: str, password: str, name: str | None) -> None:
+        """Create a user account."""
+        from portal.services import users
+        from portal.services.errors import TicketError
+
+        try:
+            user = users.register_user(email=email, name=name or "", password=password, role=role)
+        except TicketError as e:
+            raise click.ClickException(e.message) from None
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+    @app.cli.command("seed-demo")
+    @click.option("--tickets", default=300, show_default=True, help="How many tickets to create.")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+    @click.option("--seed", default=7, show_default=True, help="Random seed, for repeatable data.")
+    def seed_demo(tickets: int, if_empty: bool, seed: int) -> None:
+        """Create demo accounts and a few hundred varied tickets with conversations."""
+        from portal.demo import seed_demo_data
+
+        seed_demo_data(tickets=tickets, if_empty=if_empty, seed=seed)
+
+    @app.cli.command("worker")
+    @click.option("--workers", default=2, show_default=True)
+    def worker(workers: int) -> None:
+        """Run a task worker (huey consumer) for AI work and notifications."""
+        from huey.consumer import Consumer
+
+        from portal.tasks import huey
+
+        click.echo(f"Task worker on {type(huey).__name__} with {workers} threads.")
+        Consumer(huey, workers=workers, worker_type="thread").run()

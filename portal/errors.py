@@ -1,0 +1,66 @@
+"""Errors answered as a page, an htmx fragment or JSON, by the kind of request."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+from portal.htmx import add_vary, toast, wants_partial
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please log in.",
+    403: "You do not have access to this page.",
+    404: "Nothing here. The page or ticket does not exist, or is not yours.",
+    405: "That action is not allowed here.",
+    409: "Someone changed this ticket meanwhile. Reload and try again.",
+    413: "That upload is too large.",
+    422: "Some fields need fixing.",
+    429: "Too many requests. Wait a moment and try again.",
+    500: "Something went wrong on our side. Your data is safe; try again in a moment.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+
+
+def render_error(status: int, message: str | None = None):
+    message = message or MESSAGES.get(status, "Error")
+    if _wants_json():
+        return jsonify(error=message, status=status), status
+    if wants_partial():
+        resp = add_vary(render_template("errors/_error.html", status=status, message=message))
+        resp = (resp, status)
+        from flask import make_response
+
+        resp = make_response(*resp)
+        return toast(resp, message, "error")
+    resp = render_template("errors/error.html", status=status, message=message)
+    from flask import make_response
+
+    return add_vary(make_response(resp, status))
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render_error(
+            400, "Your form expired or was sent from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        return render_error(e.code or 500, MESSAGES.get(e.code or 500) or e.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        log.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,65 @@
+"""Role guards for blueprints' before_request, and the login manager's hooks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db, login_manager
+from portal.models import User
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    login_url = url_for("auth.login", next=safe_next(request.full_path.rstrip("?")))
+    if request.headers.get("HX-Request") == "true":
+        resp = jsonify(error="login required")
+        resp.status_code = 401
+        resp.headers["HX-Redirect"] = login_url
+        return resp
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="login required"), 401
+    return redirect(login_url)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def require_login() -> None:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def require_staff():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403)
+    return None
+
+
+def require_admin():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None

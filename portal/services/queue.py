@@ -1,0 +1,144 @@
+"""Read side of tickets: the staff queue's filters, search and sort, counts, and access checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort
+
+from portal.extensions import cache, db
+from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, User
+from portal.models.ticket import PRIORITY_RANK
+
+SORTS = {
+    "activity": "Last activity",
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "priority": "Priority",
+}
+SEARCH_MAX = 200
+
+
+@dataclass
+class QueueFilters:
+    status: str = ""
+    category: str = ""
+    priority: str = ""
+    assignee: str = ""  # "", "mine", "unassigned" or a staff id as text
+    q: str = ""
+    sort: str = "activity"
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilters:
+        def pick(name: str, allowed) -> str:
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        assignee = (args.get("assignee") or "").strip()
+        if assignee not in ("mine", "unassigned") and not assignee.isdigit():
+            assignee = ""
+        sort = (args.get("sort") or "activity").strip()
+        return cls(
+            status=pick("status", STATUSES + ["active"]),
+            category=pick("category", CATEGORIES + ["none"]),
+            priority=pick("priority", PRIORITIES),
+            assignee=assignee,
+            q=(args.get("q") or "").strip()[:SEARCH_MAX],
+            sort=sort if sort in SORTS else "activity",
+        )
+
+    def as_args(self, **override) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if v}
+        data.update({k: v for k, v in override.items()})
+        return {k: v for k, v in data.items() if v not in ("", None)}
+
+
+def _search_clause(q: str):
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        document = sa.func.to_tsvector(
+            sa.literal_column("'english'"), Ticket.title + sa.literal(" ") + Ticket.description
+        )
+        return document.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
+    terms = [t for t in q.split() if t][:10]
+    clauses = []
+    for term in terms:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(
+            sa.or_(
+                Ticket.title.ilike(pattern, escape="\\"),
+                Ticket.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return sa.and_(*clauses) if clauses else sa.true()
+
+
+def queue_query(filters: QueueFilters, viewer: User) -> sa.Select:
+    stmt = sa.select(Ticket)
+    if filters.status == "active":
+        stmt = stmt.where(Ticket.status.in_(("open", "in_progress")))
+    elif filters.status:
+        stmt = stmt.where(Ticket.status == filters.status)
+    if filters.category == "none":
+        stmt = stmt.where(Ticket.category.is_(None))
+    elif filters.category:
+        stmt = stmt.where(Ticket.category == filters.category)
+    if filters.priority:
+        stmt = stmt.where(Ticket.priority == filters.priority)
+    if filters.assignee == "mine":
+        stmt = stmt.where(Ticket.assigned_to_id == viewer.id)
+    elif filters.assignee == "unassigned":
+        stmt = stmt.where(Ticket.assigned_to_id.is_(None))
+    elif filters.assignee:
+        stmt = stmt.where(Ticket.assigned_to_id == int(filters.assignee))
+    if filters.q:
+        stmt = stmt.where(_search_clause(filters.q))
+    if filters.sort == "newest":
+        stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    elif filters.sort == "oldest":
+        stmt = stmt.order_by(Ticket.created_at.asc(), Ticket.id.asc())
+    elif filters.sort == "priority":
+        rank = sa.case(PRIORITY_RANK, value=Ticket.priority, else_=0)
+        stmt = stmt.order_by(rank.desc(), Ticket.last_activity_at.desc(), Ticket.id.desc())
+    else:
+        stmt = stmt.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+    return stmt
+
+
+@cache.memoize(timeout=60)
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(sa.select(Ticket.status, sa.func.count()).group_by(Ticket.status))
+    counts = {s: 0 for s in STATUSES}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def safe_status_counts() -> dict[str, int]:
+    try:
+        return status_counts()
+    except Exception:  # cache down: count directly
+        return status_counts.uncached()
+
+
+def user_tickets_query(user: User) -> sa.Select:
+    return (
+        sa.select(Ticket)
+        .where(Ticket.user_id == user.id)
+        .order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+    )
+
+
+def get_ticket_for(user: User, ticket_id: int) -> Ticket:
+    """Load a ticket the user may see, or 404: another user's ticket does not exist for them."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not (user.is_staff or ticket.user_id == user.id):
+        abort(404)
+    return ticket
+
+
+def staff_members(*, include_inactive: bool = False) -> list[User]:
+    stmt = sa.select(User).where(User.role.in_(("staff", "admin")), User.is_bot.is_(False))
+    if not include_inactive:
+        stmt = stmt.where(User.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(User.name)))

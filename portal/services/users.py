@@ -1,0 +1,82 @@
+"""Accounts: registration, authentication, roles, deactivation."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import ROLES, User
+from portal.services.errors import TicketError
+
+# A fixed dummy hash keeps the time of a failed login the same whether or not the email exists.
+_DUMMY = User(email="", name="", password_hash="")
+_DUMMY.set_password("not-a-real-password")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_by_email(email)
+    if user is None or user.is_bot:
+        _DUMMY.check_password(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def register_user(*, email: str, name: str, password: str, role: str = "user") -> User:
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise TicketError("Choose a role from the list.", field="role")
+    if not email or "@" not in email:
+        raise TicketError("Enter a valid email address.", field="email")
+    if find_by_email(email) is not None:
+        raise TicketError("An account with this email already exists.", field="email")
+    if len(password or "") < 8:
+        raise TicketError("Use at least 8 characters.", field="password")
+    user = User(email=email, name=(name or email.split("@")[0]).strip()[:100], role=role)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise TicketError("An account with this email already exists.", field="email") from None
+    return user
+
+
+def set_role(actor: User, user: User, role: str) -> None:
+    if role not in ROLES:
+        raise TicketError("Choose a role from the list.", field="role")
+    if user.id == actor.id and role != "admin":
+        raise TicketError("You cannot remove your own admin role.", field="role")
+    user.role = role
+    db.session.commit()
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    if user.id == actor.id and not active:
+        raise TicketError("You cannot deactivate yourself.", field="active")
+    user.active = active
+    if not active:
+        # Their open assignments go back to the pool rather than stall.
+        from portal.models import Ticket
+        from portal.services.tickets import assign_ticket
+
+        tickets = db.session.scalars(
+            sa.select(Ticket).where(
+                Ticket.assigned_to_id == user.id, Ticket.status.in_(("open", "in_progress"))
+            )
+        ).all()
+        db.session.commit()
+        for t in tickets:
+            assign_ticket(t, actor, None, detail=f"{user.name} was deactivated")
+        return
+    db.session.commit()

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+from portal.security import require_staff
+
+bp = Blueprint("staff", __name__)
+bp.before_request(require_staff)
+
+from portal.staff import routes  # noqa: E402,F401

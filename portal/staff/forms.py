@@ -1,0 +1,33 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.forms import new_token
+from portal.models import CATEGORY_CHOICES, PRIORITY_CHOICES, STATUS_CHOICES
+from portal.services.tickets import REPLY_MAX
+
+
+class StaffReplyForm(FlaskForm):
+    content = TextAreaField(
+        "Reply", validators=[DataRequired("Write a reply first."), Length(max=REPLY_MAX)]
+    )
+    internal = BooleanField("Internal note (staff only)")
+    client_token = HiddenField(default=new_token)
+    # Set when the reply started from an AI suggestion, to measure how much staff changed it.
+    suggestion_id = HiddenField()
+
+
+class TicketFieldsForm(FlaskForm):
+    status = SelectField("Status", choices=STATUS_CHOICES)
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES)
+    category = SelectField("Category", choices=[("", "Uncategorised")] + CATEGORY_CHOICES)
+    version = IntegerField(validators=[Optional()])
+
+    def validate_category(self, field):
+        # "Uncategorised" may stay as it is but cannot be chosen to clear a category.
+        pass
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Assignee", coerce=str, validators=[Optional()])
+    version = IntegerField(validators=[Optional()])

@@ -1,0 +1,243 @@
+"""Staff pages: the queue, and a ticket with replies, notes, fields, assignment and audit."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.htmx import add_vary, hx_trigger, render_page_or_partial, toast, wants_partial
+from portal.models import Ticket
+from portal.services import queue as queue_service
+from portal.services import tickets as ticket_service
+from portal.services.errors import StaleTicket, TicketError
+from portal.staff import bp
+from portal.staff.forms import AssignForm, StaffReplyForm, TicketFieldsForm
+
+
+def _assign_choices() -> list[tuple[str, str]]:
+    return [("", "Unassigned")] + [(str(u.id), u.name) for u in queue_service.staff_members()]
+
+
+@bp.get("/")
+def queue():
+    filters = queue_service.QueueFilters.from_args(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = db.paginate(
+        queue_service.queue_query(filters, current_user),
+        page=page,
+        per_page=25,
+        error_out=False,
+    )
+    return render_page_or_partial(
+        "staff/queue.html",
+        "staff/partials/_queue_results.html",
+        pagination=pagination,
+        filters=filters,
+        sorts=queue_service.SORTS,
+        staff=queue_service.staff_members(),
+        counts=queue_service.safe_status_counts(),
+    )
+
+
+@bp.get("/counts")
+def queue_counts():
+    resp = render_page_or_partial(
+        "staff/partials/_queue_counts.html",
+        "staff/partials/_queue_counts.html",
+        counts=queue_service.safe_status_counts(),
+        filters=queue_service.QueueFilters.from_args(request.args),
+    )
+    return resp
+
+
+def _ticket_context(ticket: Ticket, **overrides) -> dict:
+    fields_form = TicketFieldsForm(
+        formdata=None,
+        status=ticket.status,
+        priority=ticket.priority,
+        category=ticket.category or "",
+        version=ticket.version,
+    )
+    assign_form = AssignForm(
+        formdata=None, assignee=str(ticket.assigned_to_id or ""), version=ticket.version
+    )
+    assign_form.assignee.choices = _assign_choices()
+    ctx = {
+        "ticket": ticket,
+        "thread": ticket.responses,
+        "reply_form": StaffReplyForm(formdata=None),
+        "fields_form": fields_form,
+        "assign_form": assign_form,
+        "events": ticket.events,
+    }
+    ctx.update(overrides)
+    return ctx
+
+
+def _get_ticket(ticket_id: int) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+@bp.get("/tickets/<int:ticket_id>/")
+def ticket_detail(ticket_id: int):
+    ticket = _get_ticket(ticket_id)
+    return render_page_or_partial(
+        "staff/ticket.html", "staff/partials/_ticket_main.html", **_ticket_context(ticket)
+    )
+
+
+@bp.get("/tickets/<int:ticket_id>/events")
+def event_list(ticket_id: int):
+    ticket = _get_ticket(ticket_id)
+    return render_page_or_partial(
+        "staff/ticket.html", "staff/partials/_timeline.html", **_ticket_context(ticket)
+    )
+
+
+def _updated(ticket: Ticket, message: str, partial: str = "staff/partials/_ticket_main.html"):
+    if not wants_partial():
+        flash(message, "success")
+        return redirect(url_for("staff.ticket_detail", ticket_id=ticket.id), 303)
+    db.session.refresh(ticket)
+    resp = render_page_or_partial("staff/ticket.html", partial, **_ticket_context(ticket))
+    return toast(hx_trigger(resp, "ticket-updated", {"id": ticket.id}), message)
+
+
+def _failed(ticket: Ticket, error: TicketError, **form_overrides):
+    status = 409 if isinstance(error, StaleTicket) else 422
+    if not wants_partial():
+        flash(error.message, "error")
+        if status == 409:
+            return redirect(url_for("staff.ticket_detail", ticket_id=ticket.id), 303)
+        return (
+            render_template("staff/ticket.html", **_ticket_context(ticket, **form_overrides)),
+            status,
+        )
+    db.session.rollback()
+    db.session.refresh(ticket)
+    resp = render_page_or_partial(
+        "staff/ticket.html",
+        "staff/partials/_ticket_main.html",
+        status=status,
+        **_ticket_context(ticket, **form_overrides),
+        error=error.message,
+    )
+    return toast(resp, error.message, "error")
+
+
+@bp.post("/tickets/<int:ticket_id>/responses/")
+def reply_create(ticket_id: int):
+    ticket = _get_ticket(ticket_id)
+    form = StaffReplyForm()
+    if not form.validate_on_submit():
+        return _failed(
+            ticket,
+            TicketError(next(iter(form.errors.values()))[0], field="content"),
+            reply_form=form,
+        )
+    try:
+        reply = ticket_service.add_reply(
+            ticket,
+            current_user,
+            form.content.data,
+            internal=form.internal.data,
+            client_token=form.client_token.data or None,
+        )
+    except TicketError as e:
+        form.content.errors.append(e.message)
+        return _failed(ticket, e, reply_form=form)
+    _record_suggestion_use(form, reply)
+    return _updated(ticket, "Note added" if form.internal.data else "Reply sent")
+
+
+def _record_suggestion_use(form: StaffReplyForm, reply) -> None:
+    """When a reply started from an AI suggestion, the AI layer measures the edit distance."""
+    if not form.suggestion_id.data:
+        return
+    try:
+        from portal.ai import service as ai_service
+    except ImportError:
+        return
+    record = getattr(ai_service, "record_suggestion_use", None)
+    if record:
+        record(form.suggestion_id.data, reply)
+
+
+@bp.post("/tickets/<int:ticket_id>/fields")
+def ticket_update(ticket_id: int):
+    ticket = _get_ticket(ticket_id)
+    form = TicketFieldsForm()
+    if not form.validate_on_submit():
+        return _failed(ticket, TicketError("Choose values from the lists."), fields_form=form)
+    changes = {"status": form.status.data, "priority": form.priority.data}
+    if form.category.data:
+        changes["category"] = form.category.data
+    try:
+        changed = ticket_service.update_ticket(
+            ticket, current_user, changes, expected_version=form.version.data
+        )
+    except TicketError as e:
+        return _failed(ticket, e, fields_form=form)
+    return _updated(ticket, "Ticket updated" if changed else "Nothing changed")
+
+
+def _quick_status(ticket_id: int, status: str, message: str):
+    ticket = _get_ticket(ticket_id)
+    form = TicketFieldsForm()
+    version = request.form.get("version", type=int)
+    if not form.validate_on_submit() and form.csrf_token.errors:
+        abort(400)
+    try:
+        ticket_service.update_ticket(
+            ticket, current_user, {"status": status}, expected_version=version
+        )
+    except TicketError as e:
+        return _failed(ticket, e)
+    return _updated(ticket, message)
+
+
+@bp.post("/tickets/<int:ticket_id>/resolve")
+def ticket_resolve(ticket_id: int):
+    return _quick_status(ticket_id, "resolved", "Ticket resolved")
+
+
+@bp.post("/tickets/<int:ticket_id>/close")
+def ticket_close(ticket_id: int):
+    return _quick_status(ticket_id, "closed", "Ticket closed")
+
+
+@bp.post("/tickets/<int:ticket_id>/reopen")
+def ticket_reopen(ticket_id: int):
+    return _quick_status(ticket_id, "open", "Ticket reopened")
+
+
+@bp.post("/tickets/<int:ticket_id>/assign")
+def ticket_assign(ticket_id: int):
+    ticket = _get_ticket(ticket_id)
+    form = AssignForm()
+    form.assignee.choices = _assign_choices() + [("me", "Me")]
+    if not form.validate_on_submit():
+        return _failed(
+            ticket, TicketError("Choose a staff member from the list."), assign_form=form
+        )
+    value = form.assignee.data
+    assignee_id = current_user.id if value == "me" else (int(value) if value else None)
+    try:
+        changed = ticket_service.update_ticket(
+            ticket,
+            current_user,
+            {"assigned_to_id": assignee_id},
+            expected_version=form.version.data,
+        )
+    except TicketError as e:
+        return _failed(ticket, e, assign_form=form)
+    if not changed:
+        return _updated(ticket, "Nothing changed")
+    return _updated(ticket, "Assigned" if assignee_id else "Unassigned")
+
+
+__all__ = ["add_vary"]

@@ -1,0 +1,39 @@
+"""Jinja filters: dates, labels. Nothing here marks user or model text safe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from portal.models import LABELS
+from portal.models.base import utcnow
+
+
+def timeago(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int((utcnow() - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def datetime_text(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def label(value: str | None) -> str:
+    if value is None:
+        return "Uncategorised"
+    return LABELS.get(value, value)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(timeago)
+    app.add_template_filter(datetime_text, "datetime")
+    app.add_template_filter(label)

@@ -1,0 +1,154 @@
+"""End users' pages: their tickets, a new ticket, one ticket's conversation."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.forms import EmptyForm, ReplyForm
+from portal.htmx import hx_redirect, hx_trigger, render_page_or_partial, toast, wants_partial
+from portal.services import queue as queue_service
+from portal.services import tickets as ticket_service
+from portal.services.errors import PermissionDenied, TicketError
+from portal.tickets import bp
+from portal.tickets.forms import TicketForm
+
+
+def _public_thread(ticket):
+    return [r for r in ticket.responses if not r.is_internal]
+
+
+@bp.get("/")
+def ticket_list():
+    page = request.args.get("page", 1, type=int)
+    pagination = db.paginate(
+        queue_service.user_tickets_query(current_user),
+        page=max(page, 1),
+        per_page=20,
+        error_out=False,
+    )
+    return render_page_or_partial(
+        "tickets/list.html", "tickets/partials/_ticket_rows.html", pagination=pagination
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.post("/", endpoint="ticket_create")
+def ticket_new():
+    form = TicketForm()
+    if form.validate_on_submit():
+        try:
+            ticket = ticket_service.create_ticket(
+                current_user,
+                title=form.title.data,
+                description=form.description.data,
+                category=form.category.data or None,
+                client_token=form.client_token.data or None,
+            )
+        except TicketError as e:
+            getattr(form, e.field or "title").errors.append(e.message)
+        else:
+            url = url_for("tickets.ticket_detail", ticket_id=ticket.id)
+            flash("Ticket submitted. We will reply here.", "success")
+            if wants_partial():
+                return hx_redirect(url)
+            return redirect(url, 303)
+    status = 422 if form.errors else 200
+    return render_page_or_partial(
+        "tickets/new.html", "tickets/partials/_ticket_form.html", status=status, form=form
+    )
+
+
+@bp.get("/<int:ticket_id>/")
+def ticket_detail(ticket_id: int):
+    ticket = queue_service.get_ticket_for(current_user, ticket_id)
+    return render_page_or_partial(
+        "tickets/detail.html",
+        "tickets/partials/_thread.html",
+        ticket=ticket,
+        thread=_public_thread(ticket),
+        form=ReplyForm(),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.get("/<int:ticket_id>/responses/")
+def response_list(ticket_id: int):
+    ticket = queue_service.get_ticket_for(current_user, ticket_id)
+    return render_page_or_partial(
+        "tickets/detail.html",
+        "tickets/partials/_thread.html",
+        ticket=ticket,
+        thread=_public_thread(ticket),
+        form=ReplyForm(),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.post("/<int:ticket_id>/responses/")
+def reply_create(ticket_id: int):
+    ticket = queue_service.get_ticket_for(current_user, ticket_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            ticket_service.add_reply(
+                ticket, current_user, form.content.data, client_token=form.client_token.data or None
+            )
+        except TicketError as e:
+            form.content.errors.append(e.message)
+        else:
+            if not wants_partial():
+                return redirect(
+                    url_for("tickets.ticket_detail", ticket_id=ticket.id) + "#reply", 303
+                )
+            resp = render_page_or_partial(
+                "tickets/detail.html",
+                "tickets/partials/_conversation.html",
+                ticket=ticket,
+                thread=_public_thread(ticket),
+                form=ReplyForm(formdata=None),
+                action_form=EmptyForm(),
+            )
+            return toast(hx_trigger(resp, "ticket-updated", {"id": ticket.id}), "Reply sent")
+    return render_page_or_partial(
+        "tickets/detail.html",
+        "tickets/partials/_conversation.html",
+        status=422,
+        ticket=ticket,
+        thread=_public_thread(ticket),
+        form=form,
+        action_form=EmptyForm(),
+    )
+
+
+def _status_action(ticket_id: int, status: str, message: str):
+    ticket = queue_service.get_ticket_for(current_user, ticket_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        ticket_service.update_ticket(
+            ticket, current_user, {"status": status}, expected_version=form.version.data
+        )
+    except PermissionDenied:
+        abort(403)
+    except TicketError as e:
+        flash(e.message, "error")
+        status_code = 409
+        url = url_for("tickets.ticket_detail", ticket_id=ticket.id)
+        if wants_partial():
+            resp = hx_redirect(url, 200)
+            return toast(resp, e.message, "error")
+        return redirect(url, 303) if status_code == 409 else abort(400)
+    flash(message, "success")
+    url = url_for("tickets.ticket_detail", ticket_id=ticket.id)
+    return hx_redirect(url) if wants_partial() else redirect(url, 303)
+
+
+@bp.post("/<int:ticket_id>/close/")
+def ticket_close(ticket_id: int):
+    return _status_action(ticket_id, "closed", "Ticket closed.")
+
+
+@bp.post("/<int:ticket_id>/reopen/")
+def ticket_reopen(ticket_id: int):
+    return _status_action(ticket_id, "open", "Ticket reopened.")
