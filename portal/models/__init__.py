@@ -1,5 +1,6 @@
 """All models, re-exported so Alembic sees every table."""
 
+from portal.models.kb import Article
 from portal.models.setting import Setting
 from portal.models.ticket import (
     CATEGORIES,
@@ -18,6 +19,7 @@ from portal.models.ticket import (
 from portal.models.user import ROLE_CHOICES, ROLES, User
 
 __all__ = [
+    "Article",
     "AIConversation",
     "CATEGORIES",
     "CATEGORY_CHOICES",

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.user import User
+
+
+class Article(db.Model):
+    """A knowledge-base article, written in markdown by staff and admins."""
+
+    __tablename__ = "kb_articles"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)  # markdown source
+    category: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
+    published: so.Mapped[bool] = so.mapped_column(default=True, index=True)
+    author_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    views: so.Mapped[int] = so.mapped_column(default=0)
+    # "This solved my problem" clicks: a ticket that was never needed.
+    solved_count: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+
+    author: so.Mapped[User | None] = so.relationship()
