@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -36,16 +36,14 @@ def render_error(status: int, message: str | None = None):
     if _wants_json():
         return jsonify(error=message, status=status), status
     if wants_partial():
-        resp = add_vary(render_template("errors/_error.html", status=status, message=message))
-        resp = (resp, status)
-        from flask import make_response
-
-        resp = make_response(*resp)
-        return toast(resp, message, "error")
-    resp = render_template("errors/error.html", status=status, message=message)
-    from flask import make_response
-
-    return add_vary(make_response(resp, status))
+        resp = make_response(
+            render_template("errors/_error.html", status=status, message=message), status
+        )
+        return toast(add_vary(resp), message, "error")
+    resp = make_response(
+        render_template("errors/error.html", status=status, message=message), status
+    )
+    return add_vary(resp)
 
 
 def register_error_handlers(app: Flask) -> None:

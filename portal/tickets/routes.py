@@ -132,13 +132,10 @@ def _status_action(ticket_id: int, status: str, message: str):
     except PermissionDenied:
         abort(403)
     except TicketError as e:
+        # A stale form: show the ticket as it is now, with the reason.
         flash(e.message, "error")
-        status_code = 409
         url = url_for("tickets.ticket_detail", ticket_id=ticket.id)
-        if wants_partial():
-            resp = hx_redirect(url, 200)
-            return toast(resp, e.message, "error")
-        return redirect(url, 303) if status_code == 409 else abort(400)
+        return hx_redirect(url, 200) if wants_partial() else redirect(url, 303)
     flash(message, "success")
     url = url_for("tickets.ticket_detail", ticket_id=ticket.id)
     return hx_redirect(url) if wants_partial() else redirect(url, 303)
