@@ -332,3 +332,56 @@ def resolve_ticket(ticket: Ticket, actor: User, **kw: Any) -> dict:
 
 def assign_ticket(ticket: Ticket, actor: User | None, assignee: User | None, **kw: Any) -> dict:
     return update_ticket(ticket, actor, {"assigned_to_id": assignee.id if assignee else None}, **kw)
+
+
+def edit_reply(reply: TicketResponse, actor: User, body: str) -> TicketResponse:
+    """Authors fix their own replies; staff may fix any. The audit keeps the old length."""
+    if reply.is_ai_generated or reply.response_type == "system":
+        raise PermissionDenied("AI and system replies cannot be edited.")
+    if reply.user_id != actor.id and not actor.is_staff:
+        raise PermissionDenied("You can only edit your own replies.")
+    body = _clean_text(body, field="content", label="Reply", maximum=REPLY_MAX)
+    if body == reply.content:
+        return reply
+    old_len = len(reply.content)
+    reply.content = body
+    _event(
+        reply.ticket,
+        actor,
+        "reply_edited",
+        f"{old_len} characters",
+        f"{len(body)} characters",
+        detail=f"reply {reply.id}",
+    )
+    reply.ticket.updated_at = utcnow()
+    db.session.commit()
+    _after_commit("reply_edited", ticket_id=reply.ticket_id, response_id=reply.id)
+    return reply
+
+
+def delete_reply(reply: TicketResponse, actor: User) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can delete replies.")
+    ticket = reply.ticket
+    _event(
+        ticket,
+        actor,
+        "reply_deleted",
+        f"{reply.response_type} reply {reply.id}",
+        None,
+        detail=reply.content[:80],
+    )
+    db.session.delete(reply)
+    ticket.updated_at = utcnow()
+    db.session.commit()
+    _after_commit("reply_deleted", ticket_id=ticket.id)
+
+
+def delete_ticket(ticket: Ticket, actor: User) -> None:
+    """Admins only: the ticket and its history go; the log keeps who did it."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can delete tickets.")
+    log.warning("ticket %s deleted by user %s", ticket.id, actor.id)
+    db.session.delete(ticket)
+    db.session.commit()
+    _after_commit("ticket_deleted", ticket_id=ticket.id)

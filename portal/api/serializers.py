@@ -1,0 +1,66 @@
+"""Plain dicts for the API. Internal notes reach staff only."""
+
+from __future__ import annotations
+
+from portal.models import Ticket, TicketResponse, User
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def user_brief(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "name": user.name}
+
+
+def response_dict(r: TicketResponse) -> dict:
+    return {
+        "id": r.id,
+        "ticket": r.ticket_id,
+        "user": user_brief(r.user)
+        if r.response_type != "ai"
+        else {"id": None, "name": "AI assistant"},
+        "response_type": r.response_type,
+        "content": r.content,
+        "is_ai_generated": r.is_ai_generated,
+        "ai_confidence": r.ai_confidence,
+        "is_internal": r.is_internal,
+        "sources": r.sources or [],
+        "created_at": _iso(r.created_at),
+    }
+
+
+def ticket_dict(t: Ticket, viewer: User, *, with_responses: bool = False) -> dict:
+    data = {
+        "id": t.id,
+        "user": user_brief(t.user),
+        "title": t.title,
+        "description": t.description,
+        "category": t.category,
+        "priority": t.priority,
+        "status": t.status,
+        "assigned_to": user_brief(t.assigned_to),
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
+        "resolved_at": _iso(t.resolved_at),
+        "last_activity_at": _iso(t.last_activity_at),
+        "version": t.version,
+        "needs_human": t.needs_human,
+    }
+    if with_responses:
+        data["responses"] = [
+            response_dict(r) for r in t.responses if viewer.is_staff or not r.is_internal
+        ]
+    return data
+
+
+def page_dict(pagination, items: list[dict]) -> dict:
+    return {
+        "items": items,
+        "page": pagination.page,
+        "pages": pagination.pages,
+        "per_page": pagination.per_page,
+        "total": pagination.total,
+    }
