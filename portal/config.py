@@ -9,14 +9,22 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
 
 
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg2 driver we ship.
+
+    SQLAlchemy 2.1 maps a bare "postgresql://" to psycopg 3, which is not installed.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return f"sqlite:///{INSTANCE / 'portal.db'}"
-    # Heroku-style URLs use the retired "postgres" scheme.
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    return url
+    return normalise_database_url(url)
 
 
 def _cache_config(redis_url: str | None) -> dict:

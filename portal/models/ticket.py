@@ -34,9 +34,21 @@ LABELS = dict(PRIORITY_CHOICES + STATUS_CHOICES + CATEGORY_CHOICES)
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 
 
+def search_document(title, description):
+    """The text the queue's full-text search matches; the PostgreSQL GIN index is on it too."""
+    return sa.func.to_tsvector(
+        sa.literal_column("'english'"), title + sa.literal_column("' '") + description
+    )
+
+
 class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
+        sa.Index(
+            "ix_tickets_search",
+            search_document(sa.column("title", sa.Text), sa.column("description", sa.Text)),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
         sa.Index("ix_tickets_status_last_activity", "status", "last_activity_at"),
         sa.Index("ix_tickets_assignee_status", "assigned_to_id", "status"),
         sa.Index("ix_tickets_user_last_activity", "user_id", "last_activity_at"),

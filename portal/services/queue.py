@@ -9,7 +9,7 @@ from flask import abort
 
 from portal.extensions import cache, db
 from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, User
-from portal.models.ticket import PRIORITY_RANK
+from portal.models.ticket import PRIORITY_RANK, search_document
 
 SORTS = {
     "activity": "Last activity",
@@ -57,9 +57,7 @@ class QueueFilters:
 def _search_clause(q: str):
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
-        document = sa.func.to_tsvector(
-            sa.literal_column("'english'"), Ticket.title + sa.literal(" ") + Ticket.description
-        )
+        document = search_document(Ticket.title, Ticket.description)
         return document.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
     terms = [t for t in q.split() if t][:10]
     clauses = []
