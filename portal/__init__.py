@@ -106,7 +106,16 @@ def _init_optional(app: Flask) -> None:
     """Areas built by later issues register themselves here when present."""
     import importlib
 
-    for name in ("portal.ai", "portal.kb", "portal.api", "portal.notifications_bp"):
+    for name in (
+        "portal.ai",
+        "portal.kb",
+        "portal.api",
+        "portal.notifications_bp",
+        "portal.notifications",
+        "portal.profile",
+        "portal.services.ai_workflow",
+        "portal.chat",
+    ):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

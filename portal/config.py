@@ -55,7 +55,10 @@ class Config:
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "support@localhost")
+    # The public address, for links in emails sent by task workers (no request to read it from).
+    PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "").lower() in ("1", "true")
     INSTANCE_DIR = str(INSTANCE)
     TICKETS_PER_PAGE = 25
@@ -71,3 +74,5 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     HUEY_IMMEDIATE = True
     SERVER_NAME = None
+    # Real hashing, cheap parameters: the suite creates hundreds of users.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -180,6 +180,9 @@ def seed_demo_data(*, tickets: int, if_empty: bool, seed: int) -> None:
     ):
         people[email].categories = categories
     db.session.commit()
+    from portal.kb import seed_articles
+
+    seed_articles(people["sam@demo.test"])
     staff = [u for u in people.values() if u.is_staff]
     customers = [u for u in people.values() if u.role == "user"]
     now = utcnow()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import itertools
 
+from werkzeug.security import generate_password_hash
+
 from portal.extensions import db
-from portal.models import Ticket, User
+from portal.models import Ticket, TicketResponse, User
 from portal.services import tickets as ticket_service
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"
+# One cheap hash for every test user: the real scrypt default costs ~0.2 s per user.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def make_user(
@@ -22,7 +26,7 @@ def make_user(
         role=role,
         active=active,
     )
-    user.set_password(PASSWORD)
+    user.password_hash = _PASSWORD_HASH
     db.session.add(user)
     db.session.commit()
     return user
@@ -37,3 +41,16 @@ def make_ticket(user: User | None = None, **kw) -> Ticket:
         description=kw.pop("description", "The page shows an error when I open it."),
         **kw,
     )
+
+
+def make_reply(ticket: Ticket, author: User, body: str = "Thanks, looking into it.", **kw):
+    return ticket_service.add_reply(ticket, author, body, **kw)
+
+
+def count(model) -> int:
+    """Rows of a model, read fresh from the database."""
+    db.session.expire_all()
+    return db.session.query(model).count()
+
+
+__all__ = ["Ticket", "TicketResponse", "count", "make_reply", "make_ticket", "make_user"]

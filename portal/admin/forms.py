@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from portal.forms import select_choices
 from portal.models import ROLE_CHOICES
 from portal.services.settings import SPECS
 
@@ -43,7 +44,7 @@ def settings_form_class() -> type[FlaskForm]:
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=select_choices(ROLE_CHOICES))
 
 
 class ActiveForm(FlaskForm):

@@ -11,6 +11,7 @@ from portal.admin.forms import ActiveForm, RoleForm, settings_form_class
 from portal.extensions import db
 from portal.htmx import render_page_or_partial
 from portal.models import User
+from portal.services import queue as queue_service
 from portal.services import settings as settings_service
 from portal.services import users as user_service
 from portal.services.errors import TicketError
@@ -63,7 +64,10 @@ def user_list():
         pattern = f"%{q.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(sa.or_(User.email.ilike(pattern), User.name.ilike(pattern)))
     pagination = db.paginate(
-        stmt, page=max(request.args.get("page", 1, type=int), 1), per_page=50, error_out=False
+        stmt,
+        page=queue_service.page_number(request.args.get("page", 1, type=int)),
+        per_page=50,
+        error_out=False,
     )
     return render_page_or_partial(
         "admin/users.html",
@@ -76,8 +80,8 @@ def user_list():
 
 
 def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or user.is_bot:
+    user = queue_service.get_or_404(User, user_id)
+    if user.is_bot:
         abort(404)
     return user
 

@@ -1,6 +1,9 @@
 """All models, re-exported so Alembic sees every table."""
 
+from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # noqa: F401
+from portal.models.api_token import ApiToken
 from portal.models.kb import Article
+from portal.models.notification import Notification
 from portal.models.setting import Setting
 from portal.models.ticket import (
     CATEGORIES,
@@ -19,11 +22,13 @@ from portal.models.ticket import (
 from portal.models.user import ROLE_CHOICES, ROLES, User
 
 __all__ = [
+    "ApiToken",
     "Article",
     "AIConversation",
     "CATEGORIES",
     "CATEGORY_CHOICES",
     "LABELS",
+    "Notification",
     "PRIORITIES",
     "PRIORITY_CHOICES",
     "RESPONSE_TYPES",

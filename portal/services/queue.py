@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import abort
 
 from portal.extensions import cache, db
@@ -18,6 +19,24 @@ SORTS = {
     "priority": "Priority",
 }
 SEARCH_MAX = 200
+# Ids and page numbers come from URLs: beyond these the database raises instead of finding nothing.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+
+
+def page_number(value: int | None) -> int:
+    """A page number from the query string, clamped to what the database can offset."""
+    return min(max(value or 1, 1), MAX_PAGE)
+
+
+def get_or_404(model, ident: int):
+    """db.session.get, but an id no row can have is a 404 rather than a database error."""
+    if not 0 < ident <= MAX_ID:
+        abort(404)
+    row = db.session.get(model, ident)
+    if row is None:
+        abort(404)
+    return row
 
 
 @dataclass
@@ -36,7 +55,9 @@ class QueueFilters:
             return value if value in allowed else ""
 
         assignee = (args.get("assignee") or "").strip()
-        if assignee not in ("mine", "unassigned") and not assignee.isdigit():
+        if assignee not in ("mine", "unassigned") and not (
+            assignee.isdigit() and 0 < int(assignee) <= MAX_ID
+        ):
             assignee = ""
         sort = (args.get("sort") or "activity").strip()
         return cls(
@@ -49,7 +70,9 @@ class QueueFilters:
         )
 
     def as_args(self, **override) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if v}
+        # The default sort is not a filter: leaving it out keeps URLs short and lets the
+        # empty queue say "empty" rather than "no tickets match these filters".
+        data = {k: v for k, v in self.__dict__.items() if v and (k, v) != ("sort", "activity")}
         data.update({k: v for k, v in override.items()})
         return {k: v for k, v in data.items() if v not in ("", None)}
 
@@ -73,7 +96,10 @@ def _search_clause(q: str):
 
 
 def queue_query(filters: QueueFilters, viewer: User) -> sa.Select:
-    stmt = sa.select(Ticket)
+    # The rows show the requester and the assignee: load them in two IN queries, not per row.
+    stmt = sa.select(Ticket).options(
+        so.selectinload(Ticket.user), so.selectinload(Ticket.assigned_to)
+    )
     if filters.status == "active":
         stmt = stmt.where(Ticket.status.in_(("open", "in_progress")))
     elif filters.status:
@@ -129,7 +155,7 @@ def user_tickets_query(user: User) -> sa.Select:
 
 def get_ticket_for(user: User, ticket_id: int) -> Ticket:
     """Load a ticket the user may see, or 404: another user's ticket does not exist for them."""
-    ticket = db.session.get(Ticket, ticket_id)
+    ticket = db.session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None
     if ticket is None or not (user.is_staff or ticket.user_id == user.id):
         abort(404)
     return ticket

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 REPLY_MAX = 20_000
+TOKEN_MAX = 64  # the client_token columns' size
 EDITABLE_FIELDS = ("status", "priority", "category", "assigned_to_id", "needs_human")
 BOT_EMAIL = "assistant@portal.invalid"
 
@@ -42,6 +43,13 @@ def _clean_text(value: str | None, *, field: str, label: str, maximum: int) -> s
     if len(text) > maximum:
         raise TicketError(f"{label} must be at most {maximum:,} characters.", field=field)
     return text
+
+
+def _usable_token(token: str | None) -> str | None:
+    """A form's double-submit token, or None when it was tampered with (too long for the
+    column: PostgreSQL would refuse the row, SQLite would silently store it)."""
+    token = (token or "").strip()
+    return token if 0 < len(token) <= TOKEN_MAX else None
 
 
 def get_bot_user() -> User:
@@ -102,6 +110,7 @@ def create_ticket(
     priority: str | None = None,
     client_token: str | None = None,
 ) -> Ticket:
+    client_token = _usable_token(client_token)
     if client_token:
         existing = db.session.scalar(sa.select(Ticket).where(Ticket.client_token == client_token))
         if existing is not None and existing.user_id == author.id:
@@ -151,6 +160,7 @@ def add_reply(
     actor_kind: str = "user",
 ) -> TicketResponse:
     """A public reply or an internal note. AI answers pass actor_kind="ai"."""
+    client_token = _usable_token(client_token)
     if client_token:
         existing = db.session.scalar(
             sa.select(TicketResponse).where(TicketResponse.client_token == client_token)
@@ -172,7 +182,8 @@ def add_reply(
         response_type = "staff"
     else:
         response_type = "user"
-    if internal and response_type == "user":
+    if internal and actor_kind == "user" and not author.is_staff:
+        # Staff may note on their own tickets too (their replies there count as "user").
         raise PermissionDenied("Only staff can write internal notes.")
     if ticket.status == "closed" and response_type == "user":
         raise TicketError("This ticket is closed. Reopen it to reply.", field="content")
@@ -258,6 +269,8 @@ def update_ticket(
             raise PermissionDenied("Only staff can change that.")
         if changes.get("status") not in ("closed", "open"):
             raise PermissionDenied("You can close or reopen your own ticket.")
+        if changes["status"] == "open" and ticket.status == "in_progress":
+            raise TicketError("Our team is already working on this ticket.", field="status")
 
     changed: dict[str, tuple[Any, Any]] = {}
     for field, new in changes.items():
@@ -385,3 +398,18 @@ def delete_ticket(ticket: Ticket, actor: User) -> None:
     db.session.delete(ticket)
     db.session.commit()
     _after_commit("ticket_deleted", ticket_id=ticket.id)
+
+
+def record_event(
+    ticket: Ticket,
+    field: str,
+    *,
+    actor: User | None = None,
+    actor_kind: str = "system",
+    old: Any = None,
+    new: Any = None,
+    detail: str | None = None,
+) -> None:
+    """An audit entry for something that changed no field (e.g. auto-assign found nobody)."""
+    _event(ticket, actor, field, old, new, actor_kind=actor_kind, detail=detail)
+    db.session.commit()

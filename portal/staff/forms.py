@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
-from portal.forms import new_token
+from portal.forms import new_token, select_choices
 from portal.models import CATEGORY_CHOICES, PRIORITY_CHOICES, STATUS_CHOICES
 from portal.services.tickets import REPLY_MAX
 
@@ -18,10 +19,13 @@ class StaffReplyForm(FlaskForm):
 
 
 class TicketFieldsForm(FlaskForm):
-    status = SelectField("Status", choices=STATUS_CHOICES)
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES)
-    category = SelectField("Category", choices=[("", "Uncategorised")] + CATEGORY_CHOICES)
-    version = IntegerField(validators=[Optional()])
+    status = SelectField("Status", choices=select_choices(STATUS_CHOICES))
+    priority = SelectField("Priority", choices=select_choices(PRIORITY_CHOICES))
+    category = SelectField(
+        "Category", choices=select_choices([("", "Uncategorised")] + CATEGORY_CHOICES)
+    )
+    # Hidden, so hidden_tag() posts it back and a stale form is caught.
+    version = IntegerField(validators=[Optional()], widget=HiddenInput())
 
     def validate_category(self, field):
         # "Uncategorised" may stay as it is but cannot be chosen to clear a category.
@@ -30,4 +34,5 @@ class TicketFieldsForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     assignee = SelectField("Assignee", coerce=str, validators=[Optional()])
-    version = IntegerField(validators=[Optional()])
+    # Hidden, so hidden_tag() posts it back and a stale form is caught.
+    version = IntegerField(validators=[Optional()], widget=HiddenInput())

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
+from portal.forms import EmptyForm
 from portal.htmx import add_vary, hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
 from portal.services import queue as queue_service
@@ -22,7 +23,7 @@ def _assign_choices() -> list[tuple[str, str]]:
 @bp.get("/")
 def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = queue_service.page_number(request.args.get("page", 1, type=int))
     pagination = db.paginate(
         queue_service.queue_query(filters, current_user),
         page=page,
@@ -71,15 +72,16 @@ def _ticket_context(ticket: Ticket, **overrides) -> dict:
         "assign_form": assign_form,
         "events": ticket.events,
     }
+    from portal.services.settings import get_setting  # the AI panel only when assistance is on
+
+    if get_setting("RESPONSE_AI_ASSISTANCE"):
+        ctx["ai_panel_url"] = url_for("staff.ai_panel", ticket_id=ticket.id)
     ctx.update(overrides)
     return ctx
 
 
 def _get_ticket(ticket_id: int) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None:
-        abort(404)
-    return ticket
+    return queue_service.get_or_404(Ticket, ticket_id)
 
 
 @bp.get("/tickets/<int:ticket_id>/")
@@ -187,13 +189,12 @@ def ticket_update(ticket_id: int):
 
 def _quick_status(ticket_id: int, status: str, message: str):
     ticket = _get_ticket(ticket_id)
-    form = TicketFieldsForm()
-    version = request.form.get("version", type=int)
-    if not form.validate_on_submit() and form.csrf_token.errors:
+    form = EmptyForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
         ticket_service.update_ticket(
-            ticket, current_user, {"status": status}, expected_version=version
+            ticket, current_user, {"status": status}, expected_version=form.version.data
         )
     except TicketError as e:
         return _failed(ticket, e)
@@ -224,7 +225,8 @@ def ticket_assign(ticket_id: int):
         return _failed(
             ticket, TicketError("Choose a staff member from the list."), assign_form=form
         )
-    value = form.assignee.data
+    # "Assign to me" is a button named like the select; the select's value comes first.
+    value = "me" if "me" in request.form.getlist("assignee") else form.assignee.data
     assignee_id = current_user.id if value == "me" else (int(value) if value else None)
     try:
         changed = ticket_service.update_ticket(

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from portal.forms import new_token
+from portal.forms import new_token, select_choices
 from portal.models import CATEGORY_CHOICES
 from portal.services.tickets import DESCRIPTION_MAX, TITLE_MAX
 
@@ -17,7 +17,7 @@ class TicketForm(FlaskForm):
     )
     category = SelectField(
         "Category",
-        choices=[("", "Not sure")] + CATEGORY_CHOICES,
+        choices=select_choices([("", "Not sure")] + CATEGORY_CHOICES),
         default="",
         validate_choice=True,
     )

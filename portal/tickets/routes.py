@@ -1,6 +1,6 @@
 """End users' pages: their tickets, a new ticket, one ticket's conversation."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
@@ -19,10 +19,10 @@ def _public_thread(ticket):
 
 @bp.get("/")
 def ticket_list():
-    page = request.args.get("page", 1, type=int)
+    page = queue_service.page_number(request.args.get("page", 1, type=int))
     pagination = db.paginate(
         queue_service.user_tickets_query(current_user),
-        page=max(page, 1),
+        page=page,
         per_page=20,
         error_out=False,
     )
@@ -54,7 +54,11 @@ def ticket_new():
             return redirect(url, 303)
     status = 422 if form.errors else 200
     return render_page_or_partial(
-        "tickets/new.html", "tickets/partials/_ticket_form.html", status=status, form=form
+        "tickets/new.html",
+        "tickets/partials/_ticket_form.html",
+        status=status,
+        form=form,
+        kb_suggest_url=url_for("kb.article_suggest") if "kb" in current_app.blueprints else None,
     )
 
 

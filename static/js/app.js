@@ -20,3 +20,25 @@
     showToast({ level: "error", message: "Cannot reach the server. Check your connection and try again." });
   });
 })();
+
+// AI panel: "Insert into reply" copies the suggestion's text into the reply box and remembers
+// which suggestion it came from (the hidden suggestion_id), so the edit can be measured.
+(function () {
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("[data-ai-insert]") : null;
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-ai-insert"));
+    var form = document.getElementById(button.getAttribute("data-ai-form") || "reply");
+    if (!source || !form) return;
+    var box = form.querySelector("textarea[name=content]");
+    var hidden = form.querySelector("input[name=suggestion_id]");
+    if (box) {
+      box.value = source.textContent; // text, never HTML
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+      box.focus();
+    }
+    if (hidden) hidden.value = button.getAttribute("data-suggestion-id") || "";
+    var internal = form.querySelector("input[name=internal]");
+    if (internal) internal.checked = false;
+  });
+})();

@@ -1,0 +1,115 @@
+"""Scoring triage on a labelled JSONL file (the format of shared/data/README.md).
+
+Evaluation never writes: it reads the saved model (or trains one in memory), and
+--learn-from trains an in-memory model on the shipped examples + stored corrections + the
+file's labels fed in as corrections — the same training path a deployment's corrections take.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from portal.ai.calibration import expected_calibration_error
+from portal.ai.providers import local
+
+JSON_KEYS = (
+    "category_accuracy",
+    "category_macro_f1",
+    "priority_accuracy",
+    "ece",
+    "threshold",
+    "precision_at_threshold",
+    "coverage_at_threshold",
+    "n",
+)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def as_corrections(records: Iterable[dict]) -> list[local.Example]:
+    """A labelled file's rows as staff corrections: one per labelled field."""
+    out = []
+    for r in records:
+        text = local.ticket_text(r.get("title"), r.get("description"))
+        if r.get("category"):
+            out.append(local.Example(text, category=r["category"]))
+        if r.get("priority"):
+            out.append(local.Example(text, priority=r["priority"]))
+    return out
+
+
+def score(
+    model: local.LocalModel,
+    records: list[dict],
+    *,
+    threshold_for: Callable[[str | None], float],
+    progress: Callable[[int], None] | None = None,
+    batch: int = 64,
+) -> dict:
+    preds: list[local.LocalPrediction] = []
+    for start in range(0, len(records), batch):
+        chunk = records[start : start + batch]
+        preds += model.predict_many(
+            [local.ticket_text(r.get("title"), r.get("description")) for r in chunk]
+        )
+        if progress:
+            progress(len(chunk))
+    gold = [r.get("category") for r in records]
+    guess = [p.category for p in preds]
+    correct = [g == p for g, p in zip(gold, guess, strict=True)]
+    conf = [p.category_confidence for p in preds]
+    n = len(records)
+
+    per_category = {}
+    f1s = []
+    for c in sorted({g for g in gold if g} | set(guess)):
+        tp = sum(1 for g, p in zip(gold, guess, strict=True) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, guess, strict=True) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, guess, strict=True) if g == c and p != c)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if c in gold:
+            f1s.append(f1)
+        per_category[c] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": gold.count(c),
+        }
+
+    pri_rows = [
+        (r["priority"], p.priority)
+        for r, p in zip(records, preds, strict=True)
+        if r.get("priority")
+    ]
+
+    def collapse(v: str) -> str:
+        return "high" if v == "urgent" else v
+
+    covered = [ok for ok, c, p in zip(correct, conf, guess, strict=True) if c >= threshold_for(p)]
+    return {
+        "category_accuracy": sum(correct) / n if n else 0.0,
+        "category_macro_f1": sum(f1s) / len(f1s) if f1s else 0.0,
+        "priority_accuracy": (
+            sum(g == p for g, p in pri_rows) / len(pri_rows) if pri_rows else None
+        ),
+        "ece": expected_calibration_error(conf, correct),
+        "threshold": threshold_for(None),
+        "precision_at_threshold": sum(covered) / len(covered) if covered else None,
+        "coverage_at_threshold": len(covered) / n if n else 0.0,
+        "n": n,
+        # Details for the text report and --verbose.
+        "per_category": per_category,
+        "priority_n": len(pri_rows),
+        "priority_accuracy_urgent_as_high": (
+            sum(collapse(g) == collapse(p) for g, p in pri_rows) / len(pri_rows)
+            if pri_rows
+            else None
+        ),
+    }

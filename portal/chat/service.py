@@ -1,0 +1,198 @@
+"""Conversations with the assistant: start, talk, end with feedback, turn into a ticket.
+
+The AI facade's chat() keeps the conversation's memory in AIConversation.context; this module
+only adds the bookkeeping around it (who owns it, which ticket, ended, feedback). Tickets are
+created and flagged only through services.tickets / services.ai_workflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+
+from portal.extensions import db
+from portal.models import AIConversation, Ticket, User
+from portal.models.base import utcnow
+from portal.services import ai_workflow
+from portal.services import tickets as ticket_service
+from portal.services.errors import TicketError
+
+MESSAGE_MAX = 4000
+COMMENT_MAX = 1000
+TRANSCRIPT_HEADER = "--- Conversation with the AI assistant ---"
+
+
+def conversations_query(user: User) -> sa.Select:
+    return (
+        sa.select(AIConversation)
+        .where(AIConversation.user_id == user.id)
+        .order_by(AIConversation.updated_at.desc(), AIConversation.id.desc())
+    )
+
+
+def get_conversation_for(user: User, conversation_id: str) -> AIConversation:
+    """The user's own conversation, or 404: someone else's does not exist for them."""
+    conv = db.session.scalar(
+        sa.select(AIConversation).where(AIConversation.conversation_id == conversation_id)
+    )
+    if conv is None or conv.user_id != user.id:
+        abort(404)
+    return conv
+
+
+def own_tickets(user: User) -> list[Ticket]:
+    stmt = (
+        sa.select(Ticket)
+        .where(Ticket.user_id == user.id, Ticket.status != "closed")
+        .order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+        .limit(50)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def start_conversation(user: User, ticket: Ticket | None = None) -> AIConversation:
+    if ticket is not None and ticket.user_id != user.id:
+        raise TicketError("Choose one of your tickets.", field="ticket")
+    conv = AIConversation(
+        user_id=user.id,
+        ticket_id=ticket.id if ticket else None,
+        conversation_id=uuid.uuid4().hex,
+        context={},
+        is_active=True,
+    )
+    db.session.add(conv)
+    db.session.commit()
+    return conv
+
+
+def clean_message(text: str | None) -> str:
+    message = (text or "").replace("\x00", "").strip()
+    if not message:
+        raise TicketError("Write a message first.", field="message")
+    if len(message) > MESSAGE_MAX:
+        raise TicketError(f"Keep a message under {MESSAGE_MAX:,} characters.", field="message")
+    return message
+
+
+def send_message(conv: AIConversation, text: str) -> Any:
+    """One turn: the facade answers and updates conv.context. Raises AIUnavailable."""
+    if not conv.is_active:
+        raise TicketError("This conversation has ended. Start a new one.", field="message")
+    message = clean_message(text)
+    result = ai_workflow.facade().chat(conv, message)
+    db.session.commit()
+    return result
+
+
+def messages(conv: AIConversation) -> list[dict]:
+    """The turns stored in the context as [{"role": "user"|"assistant", "text": ...}]."""
+    context = conv.context or {}
+    raw = context.get("messages") or context.get("history") or context.get("turns") or []
+    out = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        role = item.get("role")
+        text = item.get("text") or item.get("content") or ""
+        if isinstance(item.get("parts"), list):
+            text = " ".join(str(p.get("text", p)) if isinstance(p, dict) else str(p)
+                            for p in item["parts"])  # fmt: skip
+        if role in ("model", "ai", "bot"):
+            role = "assistant"
+        if role not in ("user", "assistant") or not str(text).strip():
+            continue
+        out.append({"role": role, "text": str(text), "at": item.get("at")})
+    return out
+
+
+def _set_context(conv: AIConversation, **values: Any) -> None:
+    context = dict(conv.context or {})
+    context.update(values)
+    conv.context = context  # a new dict, so SQLAlchemy sees the JSON change
+
+
+def end_conversation(conv: AIConversation) -> bool:
+    """Ends it; the context (the whole exchange) stays saved. False if already ended."""
+    if not conv.is_active:
+        return False
+    conv.is_active = False
+    _set_context(conv, ended_at=utcnow().isoformat() + "Z")
+    db.session.commit()
+    return True
+
+
+def feedback(conv: AIConversation) -> dict | None:
+    value = (conv.context or {}).get("feedback")
+    return value if isinstance(value, dict) else None
+
+
+def record_feedback(conv: AIConversation, rating: int, comment: str | None = None) -> None:
+    if conv.is_active:
+        raise TicketError("End the conversation before rating it.", field="rating")
+    if rating not in (1, 2, 3, 4, 5):
+        raise TicketError("Choose a rating from 1 to 5.", field="rating")
+    comment = (comment or "").replace("\x00", "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise TicketError(f"Keep the comment under {COMMENT_MAX:,} characters.", field="comment")
+    _set_context(
+        conv, feedback={"rating": rating, "comment": comment, "at": utcnow().isoformat() + "Z"}
+    )
+    db.session.commit()
+
+
+def transcript(conv: AIConversation) -> str:
+    lines = [TRANSCRIPT_HEADER]
+    for m in messages(conv):
+        who = "Me" if m["role"] == "user" else "Assistant"
+        lines.append(f"{who}: {m['text']}")
+    return "\n\n".join(lines)
+
+
+def default_title(conv: AIConversation) -> str:
+    first = next((m["text"] for m in messages(conv) if m["role"] == "user"), "")
+    title = " ".join(first.split())
+    if len(title) > 80:
+        title = title[:77].rstrip() + "…"
+    return title
+
+
+def create_ticket_from_chat(
+    conv: AIConversation, user: User, *, title: str, details: str | None = None
+) -> Ticket:
+    """A ticket whose description carries the chat, with the conversation linked to it."""
+    if conv.ticket_id is not None:
+        raise TicketError("This conversation already belongs to a ticket.", field="title")
+    if not messages(conv):
+        raise TicketError("Say something to the assistant first.", field="title")
+    intro = (details or "").strip()
+    body = transcript(conv)
+    description = f"{intro}\n\n{body}" if intro else body
+    limit = ticket_service.DESCRIPTION_MAX
+    if len(description) > limit:
+        description = description[: limit - 1] + "…"
+    ticket = ticket_service.create_ticket(user, title=title, description=description)
+    conv.ticket_id = ticket.id
+    _set_context(conv, ticket_created=ticket.id)
+    db.session.commit()
+    return ticket
+
+
+def hand_over(conv: AIConversation, user: User, *, title: str | None = None) -> Ticket:
+    """Hand the conversation to staff: its ticket (created if needed) is flagged for a person."""
+    ticket = conv.ticket
+    if ticket is None:
+        ticket = create_ticket_from_chat(
+            conv, user, title=title or default_title(conv) or "Help from a person"
+        )
+    if ticket.status == "closed":
+        ticket_service.reopen_ticket(ticket, user)
+    ai_workflow.request_human(ticket, user, via="AI chat")
+    _set_context(conv, handed_over=True)
+    if conv.is_active:
+        end_conversation(conv)
+    else:
+        db.session.commit()
+    return ticket

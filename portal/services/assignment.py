@@ -1,0 +1,141 @@
+"""Auto-assignment: a triaged ticket goes to the least-loaded active staff member who handles
+its category. Nobody available → it stays unassigned, and the audit timeline says why.
+
+Listens to "ticket_triaged"(ticket_id), which the triage task dispatches after triage (also
+when the AI is off). Staff choose their categories on their profile page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import CATEGORIES, Ticket, User
+from portal.services import tickets as ticket_service
+from portal.services.errors import TicketError
+from portal.services.settings import get_setting
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("open", "in_progress")
+
+
+# ---------------------------------------------------------------------------- staff categories
+
+
+def set_categories(user: User, categories: list[str]) -> list[str]:
+    """Store the categories a staff member handles (validated, de-duplicated, in list order)."""
+    if not user.is_staff:
+        raise TicketError("Only staff handle categories.", field="categories")
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise TicketError("Choose categories from the list.", field="categories")
+    chosen = [c for c in CATEGORIES if c in set(categories)]
+    user.categories = chosen
+    db.session.commit()
+    return chosen
+
+
+def open_load(user_ids: list[int]) -> dict[int, int]:
+    """Open + in-progress tickets assigned to each of `user_ids`."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Ticket.assigned_to_id, sa.func.count())
+        .where(Ticket.assigned_to_id.in_(user_ids), Ticket.status.in_(OPEN_STATUSES))
+        .group_by(Ticket.assigned_to_id)
+    ).all()
+    load = dict.fromkeys(user_ids, 0)
+    load.update({uid: n for uid, n in rows})
+    return load
+
+
+def staff_for_category(category: str) -> list[User]:
+    """Active, non-bot staff and admins who chose `category` on their profile."""
+    people = db.session.scalars(
+        sa.select(User).where(
+            User.role.in_(("staff", "admin")), User.active.is_(True), User.is_bot.is_(False)
+        )
+    )
+    # A JSON list has no portable "contains" in SQL; the staff table is small.
+    return [u for u in people if category in (u.categories or [])]
+
+
+def coverage() -> dict[str, list[str]]:
+    """Who handles each category: a category nobody handles stays unassigned."""
+    people = list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_(("staff", "admin")), User.active.is_(True), User.is_bot.is_(False))
+            .order_by(User.name)
+        )
+    )
+    return {c: [u.name for u in people if c in (u.categories or [])] for c in CATEGORIES}
+
+
+def least_loaded_staff(category: str) -> User | None:
+    candidates = staff_for_category(category)
+    if not candidates:
+        return None
+    load = open_load([u.id for u in candidates])
+    return min(candidates, key=lambda u: (load[u.id], u.id))
+
+
+# ---------------------------------------------------------------------------- auto-assign
+
+
+def _note_unassigned(ticket: Ticket, detail: str) -> None:
+    """An audit event, attributed to the system, saying why nobody was assigned (once)."""
+    last = ticket.events[-1] if ticket.events else None
+    if last is not None and last.field == "assignee" and last.detail == detail:
+        return
+    ticket_service.record_event(ticket, "assignee", actor_kind="system", detail=detail)
+
+
+def auto_assign(ticket_id: int) -> User | None:
+    """Assign per TICKET_AUTO_ASSIGN; returns the assignee, or None when nobody was assigned."""
+    if not get_setting("TICKET_AUTO_ASSIGN"):
+        return None
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.assigned_to_id is not None:
+        return None
+    if ticket.status not in OPEN_STATUSES:
+        return None
+    if not ticket.category:
+        return None  # it waits for a category (staff set one, or assign by hand)
+    assignee = least_loaded_staff(ticket.category)
+    if assignee is None:
+        _note_unassigned(ticket, f"no staff member handles {ticket.category}")
+        return None
+    ticket_service.update_ticket(
+        ticket,
+        None,
+        {"assigned_to_id": assignee.id},
+        actor_kind="system",
+        detail=f"auto-assigned: least loaded for {ticket.category}",
+    )
+    return assignee
+
+
+def on_ticket_triaged(ticket_id: int, **_: Any) -> None:
+    try:
+        auto_assign(ticket_id)
+    except Exception:  # assignment is a convenience: the ticket is already saved
+        log.exception("auto-assign failed for ticket %s", ticket_id)
+        db.session.rollback()
+
+
+_registered = False
+
+
+def register_handlers() -> None:
+    global _registered
+    if _registered:
+        return
+    from portal import tasks
+
+    tasks.on("ticket_triaged")(on_ticket_triaged)
+    _registered = True

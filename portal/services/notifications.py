@@ -1,0 +1,292 @@
+"""Notifications: an in-app notice per person, and an email when SMTP is configured.
+
+Who hears about what (the ticket service dispatches the events after its commit):
+
+- ticket_created            → the ticket's user ("we received your ticket")
+- ticket_updated, assignee  → the new assignee (unless they assigned it to themselves)
+- ticket_updated, resolved  → the ticket's user (unless they resolved it themselves)
+- reply_added, public staff or AI reply → the ticket's user
+- reply_added, user reply   → the assignee
+- reply_added, internal note → nobody: the user never hears about notes.
+
+Email goes out from a task with a timeout. A mail failure is logged and recorded on the
+notification; it never fails the ticket or reply that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+
+from portal.extensions import db
+from portal.models import Notification, Ticket, TicketResponse, User
+from portal.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX = 255
+MAX_ID = 2**31 - 1  # beyond an SQL integer: a 404, not a database error
+SMTP_TIMEOUT = 10  # seconds; SMTP_TIMEOUT in the app config overrides it
+
+
+class NotificationNotFound(LookupError):
+    pass
+
+
+# ---------------------------------------------------------------------------- in-app
+
+
+def _short(title: str, n: int = 80) -> str:
+    """One line (a title must never add an email header), at most n characters."""
+    title = " ".join(title.split())
+    return title if len(title) <= n else title[: n - 1] + "…"
+
+
+def notify(
+    recipient: User | None, *, kind: str, message: str, ticket: Ticket | None = None
+) -> Notification | None:
+    """Record a notice for `recipient` and queue its email. Bots and inactive people get none."""
+    if recipient is None or recipient.is_bot or not recipient.active:
+        return None
+    note = Notification(
+        user_id=recipient.id,
+        ticket_id=ticket.id if ticket is not None else None,
+        kind=kind,
+        message=message[:MESSAGE_MAX],
+        email_status="pending" if mail_configured() else "off",
+    )
+    db.session.add(note)
+    db.session.commit()
+    if note.email_status == "pending":
+        _enqueue_email(note)
+    return note
+
+
+def _enqueue_email(note: Notification) -> None:
+    try:
+        from portal.notifications.tasks import send_notification_email
+
+        send_notification_email(note.id)
+    except Exception as e:  # the queue being down costs an email, never the ticket
+        log.exception("could not queue email for notification %s", note.id)
+        db.session.rollback()
+        _record_email(note.id, "failed", f"could not queue: {e}")
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def notifications_query(user: User, *, unread_only: bool = False) -> sa.Select:
+    stmt = sa.select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def get_notification_for(user: User, notification_id: int) -> Notification:
+    if not 0 < notification_id <= MAX_ID:
+        raise NotificationNotFound(notification_id)
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != user.id:
+        raise NotificationNotFound(notification_id)
+    return note
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    note = get_notification_for(user, notification_id)
+    if note.read_at is None:
+        note.read_at = utcnow()
+        db.session.commit()
+    return note
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+# ---------------------------------------------------------------------------- email
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+def _record_email(notification_id: int, status: str, error: str | None = None) -> None:
+    values: dict[str, Any] = {"email_status": status, "email_error": error[:255] if error else None}
+    if status == "sent":
+        values["emailed_at"] = utcnow()
+    db.session.execute(
+        sa.update(Notification).where(Notification.id == notification_id).values(**values)
+    )
+    db.session.commit()
+
+
+def _ticket_link(note: Notification) -> str | None:
+    if note.ticket_id is None:
+        return None
+    endpoint = "staff.ticket_detail" if note.user.is_staff else "tickets.ticket_detail"
+    if has_request_context():
+        return url_for(endpoint, ticket_id=note.ticket_id, _external=True)
+    # A worker has no request to take the host from: PORTAL_URL names the public address.
+    base = (
+        current_app.config.get("PORTAL_URL")
+        or os.environ.get("PORTAL_URL")
+        or "http://127.0.0.1:5000"
+    )
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, ticket_id=note.ticket_id, _external=True)
+
+
+def build_email(note: Notification) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = _short(note.message, 120)
+    msg["From"] = current_app.config.get("MAIL_FROM") or "support@localhost"
+    msg["To"] = note.user.email
+    lines = [f"Hello {note.user.name},", "", note.message]
+    link = _ticket_link(note)
+    if link:
+        lines += ["", f"Open it here: {link}"]
+    lines += ["", "You receive this because you have an account on the support portal."]
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+def send_email(notification_id: int) -> str:
+    """Send one notification's email; returns and records "sent", "failed" or "off"."""
+    note = db.session.get(Notification, notification_id)
+    if note is None:
+        return "off"
+    if note.email_status == "sent":
+        return "sent"
+    cfg = current_app.config
+    if not cfg.get("SMTP_HOST"):
+        _record_email(notification_id, "off")
+        return "off"
+    try:
+        msg = build_email(note)
+        timeout = float(cfg.get("SMTP_TIMEOUT") or SMTP_TIMEOUT)
+        with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout) as s:
+            s.ehlo()
+            if s.has_extn("starttls"):
+                s.starttls(context=ssl.create_default_context())
+                s.ehlo()
+            if cfg.get("SMTP_USERNAME"):
+                s.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+            s.send_message(msg)
+    except (OSError, smtplib.SMTPException, ValueError) as e:
+        log.warning("email for notification %s failed: %s", notification_id, e)
+        db.session.rollback()
+        _record_email(notification_id, "failed", f"{type(e).__name__}: {e}")
+        return "failed"
+    _record_email(notification_id, "sent")
+    return "sent"
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def on_ticket_created(ticket_id: int, **_: Any) -> None:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        return
+    notify(
+        ticket.user,
+        kind="ticket_created",
+        message=f"We received your ticket #{ticket.id}: {_short(ticket.title)}",
+        ticket=ticket,
+    )
+
+
+def on_ticket_updated(
+    ticket_id: int, fields: list[str] | tuple = (), actor_id: int | None = None, **_: Any
+) -> None:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        return
+    if "assigned_to_id" in fields and ticket.assigned_to_id and ticket.assigned_to_id != actor_id:
+        notify(
+            ticket.assigned_to,
+            kind="assigned",
+            message=f"Ticket #{ticket.id} was assigned to you: {_short(ticket.title)}",
+            ticket=ticket,
+        )
+    if "status" in fields and ticket.status == "resolved" and ticket.user_id != actor_id:
+        notify(
+            ticket.user,
+            kind="resolved",
+            message=f"Your ticket #{ticket.id} was resolved: {_short(ticket.title)}",
+            ticket=ticket,
+        )
+
+
+def on_reply_added(
+    ticket_id: int, response_id: int | None = None, internal: bool = False, **_: Any
+) -> None:
+    if internal:
+        return  # notes are for staff; the user never hears of them
+    reply = db.session.get(TicketResponse, response_id) if response_id else None
+    if reply is None or reply.is_internal or reply.ticket_id != ticket_id:
+        return
+    ticket = reply.ticket
+    if reply.response_type in ("staff", "ai") and reply.user_id != ticket.user_id:
+        who = "The assistant" if reply.response_type == "ai" else "Support"
+        notify(
+            ticket.user,
+            kind="reply",
+            message=f"{who} replied to your ticket #{ticket.id}: {_short(ticket.title)}",
+            ticket=ticket,
+        )
+    elif reply.response_type == "user" and ticket.assigned_to_id not in (None, reply.user_id):
+        notify(
+            ticket.assigned_to,
+            kind="reply",
+            message=f"{reply.user.name} replied on ticket #{ticket.id}: {_short(ticket.title)}",
+            ticket=ticket,
+        )
+
+
+def _safe(handler):
+    """A notification must never break the event chain (triage, auto-assign…)."""
+
+    def run(**payload: Any) -> None:
+        try:
+            handler(**payload)
+        except Exception:
+            log.exception("notification handler %s failed", handler.__name__)
+            db.session.rollback()
+
+    run.__name__ = f"notify_{handler.__name__}"
+    return run
+
+
+_registered = False
+
+
+def register_handlers() -> None:
+    global _registered
+    if _registered:
+        return
+    from portal import tasks
+
+    tasks.on("ticket_created")(_safe(on_ticket_created))
+    tasks.on("ticket_updated")(_safe(on_ticket_updated))
+    tasks.on("reply_added")(_safe(on_reply_added))
+    _registered = True

@@ -1,0 +1,166 @@
+"""Register, log in, log out: generic failures, safe `next`, deactivated accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.extensions import db
+from portal.models import User
+from portal.services import users as user_service
+from tests.factories import PASSWORD, count, make_user
+from tests.helpers import location_path, text
+
+GENERIC = "Email or password is incorrect."
+
+
+def test_register_logs_in_and_lands_on_my_tickets(client):
+    resp = client.post(
+        "/auth/register",
+        data={
+            "name": "Ada",
+            "email": " Ada@Example.com ",
+            "password": "long-enough",
+            "confirm": "long-enough",
+        },
+    )
+    assert resp.status_code == 302 and location_path(resp) == "/tickets/"
+    user = db.session.scalars(db.select(User)).one()
+    assert (user.email, user.name, user.role) == ("ada@example.com", "Ada", "user")
+    assert user.password_hash != "long-enough"
+    assert "Welcome!" in text(client.get("/tickets/"))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "not-an-email"}, "Invalid email address."),
+        ({"password": "short", "confirm": "short"}, "between 8 and 200"),
+        ({"confirm": "different-pw"}, "Passwords differ."),
+        ({"name": ""}, "This field is required."),
+        ({"name": "n" * 101}, "100"),
+        ({"email": "taken@example.com"}, "already exists"),
+        ({"email": "TAKEN@example.com"}, "already exists"),
+    ],
+)
+def test_register_rejects_bad_input(client, data, message):
+    make_user(email="taken@example.com")
+    form = {"name": "Ada", "email": "ada@example.com", "password": "long-enough"}
+    form["confirm"] = form["password"]
+    form.update(data)
+    resp = client.post("/auth/register", data=form)
+    assert resp.status_code == 422
+    assert message in text(resp)
+    assert count(User) == 1
+
+
+def test_login_and_logout(client, user):
+    resp = client.post("/auth/login", data={"email": user.email.upper(), "password": PASSWORD})
+    assert resp.status_code == 302
+    assert client.get("/tickets/").status_code == 200
+    resp = client.post("/auth/logout")
+    assert location_path(resp) == "/auth/login"
+    assert client.get("/tickets/").status_code == 302
+
+
+def test_logout_needs_post(client, login_as, user):
+    login_as(user)
+    assert client.get("/auth/logout").status_code == 405
+    assert client.get("/tickets/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"email": "nobody@example.com", "password": PASSWORD},
+        {"email": "USER", "password": "wrong password"},
+        {"email": "USER", "password": ""},
+    ],
+    ids=["unknown-email", "wrong-password", "empty-password"],
+)
+def test_login_failures_say_the_same_thing(client, user, credentials):
+    data = dict(credentials)
+    if data["email"] == "USER":
+        data["email"] = user.email
+    resp = client.post("/auth/login", data=data)
+    assert resp.status_code == 422
+    if data["password"]:
+        assert GENERIC in text(resp)
+    assert client.get("/tickets/").status_code == 302
+
+
+def test_deactivated_user_cannot_log_in_and_sees_generic_message(client):
+    gone = make_user(active=False)
+    resp = client.post("/auth/login", data={"email": gone.email, "password": PASSWORD})
+    assert resp.status_code == 422
+    assert GENERIC in text(resp)
+    assert "deactivated" not in text(resp).lower()
+
+
+def test_deactivation_ends_an_open_session(client, login_as, user, admin):
+    login_as(user)
+    assert client.get("/tickets/").status_code == 200
+    user_service.set_active(admin, user, False)
+    assert client.get("/tickets/").status_code == 302
+
+
+def test_bot_account_cannot_log_in(client):
+    from portal.services.tickets import get_bot_user
+
+    bot = get_bot_user()
+    db.session.commit()
+    resp = client.post("/auth/login", data={"email": bot.email, "password": ""})
+    assert resp.status_code == 422
+    assert user_service.authenticate(bot.email, "") is None
+
+
+def test_login_follows_safe_next(client, user):
+    resp = client.post(
+        "/auth/login?next=/tickets/new", data={"email": user.email, "password": PASSWORD}
+    )
+    assert resp.headers["Location"] == "/tickets/new"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.com",
+        "https://evil.com",
+        "http://evil.com/tickets/",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "/\t/evil.com",
+        "javascript:alert(1)",
+        "evil.com",
+        " //evil.com",
+    ],
+)
+def test_login_rejects_unsafe_next(client, user, target):
+    resp = client.post(
+        "/auth/login",
+        query_string={"next": target},
+        data={"email": user.email, "password": PASSWORD},
+    )
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/"
+
+
+def test_login_page_remembers_where_you_were_going(client, user):
+    resp = client.get("/staff/?status=open")
+    assert resp.headers["Location"] == "/auth/login?next=/staff/?status%3Dopen"
+    login = client.post(resp.headers["Location"], data={"email": user.email, "password": PASSWORD})
+    assert login.headers["Location"] == "/staff/?status=open"
+
+
+def test_logged_in_user_visiting_login_goes_home(client, login_as, user):
+    login_as(user)
+    assert location_path(client.get("/auth/login")) == "/"
+    assert location_path(client.get("/auth/register")) == "/"
+
+
+def test_oversized_login_fields_are_rejected_cleanly(client, user):
+    resp = client.post("/auth/login", data={"email": "a" * 300 + "@x.com", "password": "p" * 500})
+    assert resp.status_code == 422
+
+
+def test_healthz_is_public(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}

@@ -1,0 +1,259 @@
+"""Browser fixtures: the real app served over HTTP in a thread, driven by headless Chromium.
+
+The live server runs on the database the rest of the suite uses for this pass: a temporary
+SQLite *file* (threads cannot share an in-memory ``sqlite://``), or TEST_DATABASE_URL when it
+points at PostgreSQL (scripts/test creates a fresh database per run). Every test starts from
+empty tables. CSRF is on: a real browser carries real tokens.
+
+Playwright's own browser download does not work here; Debian's ``chromium`` is used instead
+(CHROMIUM_PATH overrides the path). Without it the browser tests skip, or fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, request
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.config import TestConfig, normalise_database_url
+from portal.extensions import cache, db
+from tests.factories import PASSWORD, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 5_000  # a step that takes longer than this is a failure, not a slow pass
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    name: str
+    role: str
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    on_postgres: bool
+    _thread: threading.Thread = field(repr=False)
+    # Every 5xx the server answered, as "METHOD /path -> status": a test fails on any of them.
+    server_errors: list[str] = field(default_factory=list)
+
+    def add_user(self, role: str = "user", **kw) -> Person:
+        """A user created through the factory, as plain values usable outside the app."""
+        with self.app.app_context():
+            user = make_user(role, **kw)
+            return Person(id=user.id, email=user.email, name=user.name, role=user.role)
+
+    def reset_db(self) -> None:
+        """Empty every table (a fresh database per test, as in the rest of the suite)."""
+        with self.app.app_context():
+            if self.on_postgres:
+                db.create_all()  # no-op when the schema exists
+                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                db.session.commit()
+            else:
+                db.drop_all()
+                db.create_all()
+            db.session.remove()
+            cache.clear()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL lets the server's threads read while one writes; no fsync for a throwaway file."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.close()
+
+
+def _warm_up_ai(app: Flask) -> None:
+    """Load (in tests: train, once per process, seconds) the local AI model before serving.
+
+    Tests run follow-up tasks inline, so the first ticket a browser submits would otherwise
+    wait for that training and overrun the browser's step timeout.
+    """
+    try:
+        from portal.ai import service as ai_service
+    except ImportError:  # no AI layer in this build
+        return
+    # The portal copes with an unavailable model; so do these tests.
+    with app.app_context(), contextlib.suppress(Exception):
+        ai_service.local_model()
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[tuple[str, threading.Thread]]:
+    """Serve ``app`` on 127.0.0.1:<free port> in a thread until the block ends."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", thread
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _start_live_server(stack: contextlib.ExitStack, tmp_dir: Path) -> LiveServer:
+    url = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+    on_postgres = url.startswith("postgresql")
+    if not on_postgres:
+        url = f"sqlite:///{tmp_dir / 'portal.db'}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True)
+    if not on_postgres:
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+    _warm_up_ai(app)
+    errors: list[str] = []
+
+    @app.after_request
+    def record_server_errors(resp):
+        if resp.status_code >= 500:
+            errors.append(f"{request.method} {request.full_path.rstrip('?')} -> {resp.status}")
+        return resp
+
+    def dispose() -> None:
+        with app.app_context():
+            db.engine.dispose()
+
+    stack.callback(dispose)
+    base_url, thread = stack.enter_context(serve(app))
+    return LiveServer(
+        app=app, url=base_url, on_postgres=on_postgres, _thread=thread, server_errors=errors
+    )
+
+
+def _start_browser(stack: contextlib.ExitStack):
+    from playwright.sync_api import sync_playwright
+
+    pw = stack.enter_context(sync_playwright())
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    stack.callback(browser.close)
+    return browser
+
+
+# Other test folders import these fixtures into their own conftest.py; pytest then builds one
+# session fixture per conftest. Two Playwright sync instances cannot share a thread, and one
+# server is enough: whichever fixture copy asks first starts it, the last one to finish stops it.
+_SHARED: dict[str, list] = {}
+
+
+@contextmanager
+def _shared(key: str, start) -> Iterator:
+    entry = _SHARED.get(key)
+    if entry is None:
+        stack = contextlib.ExitStack()
+        try:
+            value = start(stack)
+        except BaseException:
+            stack.close()
+            raise
+        entry = _SHARED[key] = [value, 0, stack]
+    entry[1] += 1
+    try:
+        yield entry[0]
+    finally:
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _SHARED[key]
+            entry[2].close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    with _shared(
+        "live_server", lambda stack: _start_live_server(stack, tmp_path_factory.mktemp("live"))
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def live(live_server) -> Iterator[LiveServer]:
+    """The live server with empty tables; use ``live.app.app_context()`` to add data."""
+    live_server.reset_db()
+    live_server.server_errors.clear()
+    yield live_server
+    errors = list(live_server.server_errors)
+    assert not errors, f"the live server answered 5xx (tracebacks in the captured log): {errors}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"chromium not found at {CHROMIUM} (CI=true: browser tests must run)")
+        pytest.skip(f"chromium not found at {CHROMIUM}; install Debian's chromium package")
+    with _shared("browser", _start_browser) as browser:
+        yield browser
+
+
+@pytest.fixture
+def new_page(browser, live):
+    """new_page() opens a page in its own browser context (its own cookies: one person)."""
+    contexts = []
+
+    def _new_page():
+        context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def login():
+    """login(page, user) signs in through the real login form."""
+    from playwright.sync_api import expect
+
+    def _login(page, user):
+        page.goto("/auth/login")
+        page.fill("#email", user.email)
+        page.fill("#password", PASSWORD)
+        page.click("main form button.primary")
+        expect(page.locator(".topbar .who")).to_contain_text(user.name)
+        return page
+
+    return _login
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, name) saves a full-page PNG under test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def _shot(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
