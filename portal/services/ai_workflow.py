@@ -78,13 +78,14 @@ def generate_first_answer(ticket_id: int) -> str:
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.is_closed or not first_answer_enabled():
         return "skipped"
-    if _already_answered(ticket):
+    if _already_answered(ticket) or ticket.needs_human:  # a person was asked for
         return "skipped"
     service = facade()
     try:
         draft = service.draft_reply(ticket)
     except service.AIUnavailable as e:
         log.info("first answer for ticket %s: AI unavailable (%s)", ticket_id, e)
+        _audit(ticket, "unavailable", "the AI could not draft a first answer")
         return "unavailable"
     db.session.refresh(ticket)
     if _already_answered(ticket) or ticket.is_closed:  # staff were quicker than the model
@@ -92,6 +93,7 @@ def generate_first_answer(ticket_id: int) -> str:
     sources = clean_sources(getattr(draft, "sources", None))
     text = (getattr(draft, "text", "") or "").strip()
     if not text or not should_post(ticket, draft.confidence, sources):
+        _audit(ticket, "kept for staff", _draft_reason(ticket, draft.confidence, sources))
         return "draft"
     try:
         reply = ticket_service.add_reply(
@@ -108,6 +110,24 @@ def generate_first_answer(ticket_id: int) -> str:
         return "draft"
     _mark_suggestion_used(service, getattr(draft, "suggestion_id", None), reply)
     return "posted"
+
+
+def _draft_reason(ticket: Ticket, confidence: float | None, sources: list[dict]) -> str:
+    threshold = float(facade().threshold_for(ticket.category))
+    parts = [f"{(confidence or 0):.0%} confident, threshold {threshold:.0%}"]
+    parts.append(f"{len(sources)} source{'s' if len(sources) != 1 else ''} cited")
+    return "; ".join(parts)
+
+
+def _audit(ticket: Ticket, outcome: str, detail: str) -> None:
+    """The first answer's fate in the ticket's timeline, attributed to the AI."""
+    try:
+        ticket_service.record_event(
+            ticket, "first_answer", actor_kind="ai", new=outcome, detail=detail
+        )
+    except Exception:  # the audit note must never cost the draft
+        log.warning("could not audit the first answer of ticket %s", ticket.id, exc_info=True)
+        db.session.rollback()
 
 
 def _mark_suggestion_used(service, suggestion_id, reply) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from portal.extensions import cache, db
 from portal.models import Setting
 
-DEFAULT_AI_MODEL = "gemini-2.5-flash"
+DEFAULT_AI_MODEL = "gemini-3.5-flash-lite"
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ SPECS: list[SettingSpec] = [
     SettingSpec("RESPONSE_LEARNING", "response", "Learn from staff edits to suggestions", bool, True),
     SettingSpec("RESPONSE_FEEDBACK", "response", "Collect feedback on AI answers", bool, True),
     SettingSpec("AI_MODEL", "model", "Gemini model", str, DEFAULT_AI_MODEL,
-                "Model name as Google publishes it, e.g. gemini-2.5-flash."),
+                "Model name as Google publishes it, e.g. gemini-3.5-flash-lite or gemini-flash-latest."),
     SettingSpec("AI_TEMPERATURE", "model", "Temperature", float, 0.7, "", 0.0, 2.0),
     SettingSpec("AI_MAX_TOKENS", "model", "Max output tokens", int, 1000, "", 1, 8192),
 ]  # fmt: skip

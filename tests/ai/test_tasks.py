@@ -21,9 +21,12 @@ BILLING = dict(
 
 
 def ai_events(ticket):
+    """The AI's triage changes (other AI work, e.g. a first answer, is not counted here)."""
     return db.session.scalars(
         sa.select(TicketEvent).where(
-            TicketEvent.ticket_id == ticket.id, TicketEvent.actor_kind == "ai"
+            TicketEvent.ticket_id == ticket.id,
+            TicketEvent.actor_kind == "ai",
+            TicketEvent.field.in_(("category", "priority")),
         )
     ).all()
 

@@ -89,7 +89,7 @@ def test_confident_answer_citing_an_article_is_posted_and_shown(client, login_as
     login_as(user)
     page = text(client.get(f"/tickets/{ticket.id}/"))
     assert "Written by AI" in page
-    assert f'href="/kb/{article.id}"' in page
+    assert f'href="/kb/{article.id}/"' in page
     assert "Talk to a person" in page
     assert 'hx-trigger="every 5s"' not in page  # answered: the thread stops polling
 
@@ -149,6 +149,10 @@ def test_ai_unavailable_keeps_the_ticket_and_posts_nothing(user, monkeypatch):
     assert ticket.id is not None
     assert ai_workflow.generate_first_answer(ticket.id) == "unavailable"
     assert ai_replies(ticket) == []
+    outcomes = db.session.scalars(
+        sa.select(TicketEvent.new_value).where(TicketEvent.field == "first_answer")
+    ).all()
+    assert outcomes[-1] == "unavailable"
 
 
 def test_staff_answer_first_means_no_ai_answer(user, staff, article):
@@ -256,3 +260,17 @@ def test_talk_to_a_person_needs_a_csrf_token(app, client, login_as, user, articl
     assert resp.status_code == 400
     db.session.refresh(ticket)
     assert ticket.needs_human is False
+
+
+def test_a_draft_kept_for_staff_is_in_the_audit_timeline(client, login_as, user, staff):
+    update_settings({"AI_CONFIDENCE_THRESHOLD": 0.9})
+    ticket = password_ticket(user)
+    event = db.session.scalars(
+        sa.select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.field == "first_answer"
+        )
+    ).one()
+    assert (event.actor_kind, event.new_value) == ("ai", "kept for staff")
+    assert "threshold 90%" in event.detail and "0 sources cited" in event.detail
+    login_as(staff)
+    assert "kept for staff" in text(client.get(f"/staff/tickets/{ticket.id}/"))

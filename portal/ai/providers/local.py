@@ -196,6 +196,7 @@ class LocalModel:
                 },
                 tmp,
             )
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; workers may run as another user
             os.replace(tmp, path)  # atomic: a worker never loads a half-written file
         finally:
             if os.path.exists(tmp):
