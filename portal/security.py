@@ -20,7 +20,7 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    login_url = url_for("auth.login", next=safe_next(request.full_path.rstrip("?")))
+    login_url = url_for("auth.login", next=safe_next(_return_to()))
     if request.headers.get("HX-Request") == "true":
         resp = jsonify(error="login required")
         resp.status_code = 401
@@ -29,6 +29,18 @@ def unauthorized():
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(error="login required"), 401
     return redirect(login_url)
+
+
+def _return_to() -> str | None:
+    """Where to go after logging in: the page the user was on, not a fragment or a POST."""
+    if request.headers.get("HX-Request") == "true":
+        # An htmx call (a poll, a fragment) would land the user on a bare fragment.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if not current.path or (current.netloc and current.netloc != request.host):
+            return None
+        return current.path + (f"?{current.query}" if current.query else "")
+    # Only a GET can be repeated; a form post would come back as a 405.
+    return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
 def safe_next(target: str | None) -> str | None:

@@ -46,14 +46,16 @@ def assert_redirects_to_login(resp, next_path: str | None = None) -> None:
     assert resp.status_code == 302, (resp.status_code, resp.data[:300])
     parts = urlsplit(resp.headers["Location"])
     assert parts.path == "/auth/login"
-    if next_path is not None:
-        assert parse_qs(parts.query).get("next") == [next_path]
+    assert parse_qs(parts.query).get("next") == ([next_path] if next_path else None)
 
 
-def assert_htmx_login(resp) -> None:
+def assert_htmx_login(resp, next_path: str | None = None) -> None:
     """htmx ignores redirects: a lost session answers 401 with HX-Redirect to the login page."""
     assert resp.status_code == 401, (resp.status_code, resp.data[:300])
-    assert urlsplit(resp.headers["HX-Redirect"]).path == "/auth/login"
+    parts = urlsplit(resp.headers["HX-Redirect"])
+    assert parts.path == "/auth/login"
+    if next_path is not None:
+        assert parse_qs(parts.query).get("next") == [next_path]
 
 
 def is_full_page(resp) -> bool:

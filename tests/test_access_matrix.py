@@ -204,8 +204,13 @@ def test_access(endpoint, method, role, app, client, login_as, hx):
     resp = client.open(path, method=method, data=entry.data)
 
     if expected == LOGIN:
-        assert_redirects_to_login(resp, next_path=path)
-        assert_htmx_login(client.open(path, method=method, data=entry.data, headers=hx))
+        # After logging in the user returns to the page, never to a form post or a fragment.
+        assert_redirects_to_login(resp, next_path=path if method == "GET" else None)
+        page = "http://localhost/tickets/?page=2"
+        hx_resp = client.open(
+            path, method=method, data=entry.data, headers=hx | {"HX-Current-URL": page}
+        )
+        assert_htmx_login(hx_resp, next_path="/tickets/?page=2")
     elif isinstance(expected, Redirect):
         assert resp.status_code in (302, 303), (resp.status_code, resp.data[:400])
         target = expected.to.format(ticket=ticket.id, user=owner.id)

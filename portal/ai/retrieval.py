@@ -1,6 +1,10 @@
 """TF-IDF retrieval over knowledge-base articles and resolved tickets' public staff replies.
 
 The index is rebuilt when the corpus changes (cheap signature query) and kept per process.
+A resolved ticket's staff replies were written to another person: before they enter the index
+(and so any draft or prompt) they are redacted — greetings by name, that person's name, email
+addresses, long numbers and ticket numbers go. Drafts built on them are still for staff only
+(DraftResult.user_safe); the redaction is the second line of defence.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
 from portal.extensions import db
-from portal.models import Article, Ticket, TicketResponse
+from portal.models import Article, Ticket, TicketResponse, User
 
 MAX_DOCS = 5000
 
@@ -41,6 +45,28 @@ def _plain(markdown: str) -> str:
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"[#>*_`|-]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_LONG_NUMBER = re.compile(r"(?<!\w)\+?\d(?:[\s().-]?\d){6,}(?!\w)")
+_TICKET_REF = re.compile(r"#\s?\d+")
+_GREETING = re.compile(
+    r"^\s*(hello|hi|hey|dear|good (?:morning|afternoon|evening))\b[^,!\n]{0,60}([,!])",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str, *, names: tuple[str, ...] = ()) -> str:
+    """Another person's reply with their personal details removed."""
+    text = _GREETING.sub(lambda m: m.group(1) + m.group(2), text or "")
+    text = _EMAIL.sub("[email]", text)
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[name]", text, flags=re.IGNORECASE)
+        for part in name.split():
+            if len(part) >= 3 and part[0].isupper():
+                text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "[name]", text)
+    text = _LONG_NUMBER.sub("[number]", text)
+    return _TICKET_REF.sub("#[ticket]", text)
 
 
 def _resolved_replies():
@@ -86,15 +112,20 @@ def _load_docs() -> list[Doc]:
     ]
     by_ticket: dict[int, Doc] = {}
     rows = db.session.execute(
-        _resolved_replies().order_by(TicketResponse.id.desc()).limit(MAX_DOCS)
+        _resolved_replies()
+        .add_columns(User.name, User.email)
+        .join(User, Ticket.user_id == User.id)
+        .order_by(TicketResponse.id.desc())
+        .limit(MAX_DOCS)
     )
-    for reply, ticket in rows:
+    for reply, ticket, owner_name, owner_email in rows:
         doc = by_ticket.get(ticket.id)
         if doc is None:
             # The ticket's question and its staff answers form one document.
             doc = Doc("ticket", ticket.id, ticket.title, "", ticket.category, ticket.description)
             by_ticket[ticket.id] = doc
-        doc.text = (reply.content + "\n" + doc.text).strip()
+        answer = redact(reply.content, names=(owner_name, owner_email.split("@")[0]))
+        doc.text = (answer + "\n" + doc.text).strip()
     for doc in by_ticket.values():
         docs.append(doc)
     return docs

@@ -66,6 +66,10 @@ class DraftResult:
     sources: list[dict] = field(default_factory=list)  # [{"kind": "kb"|"ticket", "id": n}]
     provider: str = "local"
     suggestion_id: int | None = None
+    # True when the text was written only from knowledge-base articles and the ticket itself
+    # (or is the generic "staff will follow up"): safe to show the requester. A draft that
+    # relies on a resolved ticket quotes a staff reply written to another person: for staff.
+    user_safe: bool = False
 
 
 @dataclass
@@ -197,6 +201,7 @@ def _gemini(
             ticket_id=ticket_id,
         )
         raise
+    leaked = prompts.leaks_instructions(reply.text)
     usage.record(
         provider="gemini",
         model=cfg["model"],
@@ -204,8 +209,15 @@ def _gemini(
         latency_ms=(time.perf_counter() - started) * 1000,
         tokens_in=reply.tokens_in,
         tokens_out=reply.tokens_out,
+        outcome="error" if leaked else "ok",
+        error_class="InstructionLeak" if leaked else None,
         ticket_id=ticket_id,
     )
+    if leaked:
+        # The answer repeats the system prompt (an injection worked): never shown, never
+        # cached; callers fall back to the local answer as for any other junk.
+        log.warning("Gemini %s answer repeated the instructions; discarded", purpose)
+        raise GeminiError("InstructionLeak", "the answer repeated the system prompt")
     usage.cache_set(key, {"text": reply.text, "data": reply.data})
     return reply
 
@@ -300,6 +312,7 @@ def _local_draft(ticket: Ticket, hits: list[retrieval.Hit]) -> DraftResult:
             confidence=0.0,
             sources=[],
             provider="local",
+            user_safe=True,
         )
     best = hits[0]
     if best.doc.kind == "kb":
@@ -316,7 +329,13 @@ def _local_draft(ticket: Ticket, hits: list[retrieval.Hit]) -> DraftResult:
     # Retrieval similarity, not a calibrated probability: a strong match reads as ~0.6-0.9.
     confidence = round(min(0.95, best.score * 1.6), 4)
     used = [h for h in hits if h.score >= best.score * 0.6][:2]
-    return DraftResult(text, confidence, [_source_ref(h) for h in used], "local")
+    return DraftResult(
+        text,
+        confidence,
+        [_source_ref(h) for h in used],
+        "local",
+        user_safe=best.doc.kind == "kb",
+    )
 
 
 def _ticket_query(ticket: Ticket) -> str:
@@ -390,8 +409,14 @@ def _gemini_draft(
     ticket: Ticket, hits: list[retrieval.Hit], *, fresh: bool = False
 ) -> DraftResult | None:
     ids = {f"{h.doc.kind}-{h.doc.id}": _source_ref(h) for h in hits}
+    # Another person's ticket title never reaches the model (its staff answers do, redacted
+    # by retrieval); the model only needs what was answered.
     sources = [
-        {"id": f"{h.doc.kind}-{h.doc.id}", "title": h.doc.title, "text": _excerpt(h.doc.text, 1500)}
+        {
+            "id": f"{h.doc.kind}-{h.doc.id}",
+            "title": h.doc.title if h.doc.kind == "kb" else "A similar resolved ticket",
+            "text": _excerpt(h.doc.text, 1500),
+        }
         for h in hits
     ]
     thread = [
@@ -418,6 +443,8 @@ def _gemini_draft(
         confidence=round(float(data["confidence"]), 4) if cited else 0.0,
         sources=cited,
         provider="gemini",
+        # The model saw every hit, cited or not: only an all-KB context is safe for the user.
+        user_safe=all(h.doc.kind == "kb" for h in hits),
     )
 
 
@@ -642,14 +669,24 @@ def store_triage(ticket: Ticket, result: TriageResult, *, applied: list[str]) ->
     return suggestion
 
 
-def accept_suggestion(suggestion_id: int, actor: User) -> dict:
-    """One click: apply a stored triage guess through the ticket service, as the staff member."""
+def accept_suggestion(
+    suggestion_id: int, actor: User, *, expected_version: int | None = None
+) -> dict:
+    """One click: apply a stored triage guess through the ticket service, as the staff member.
+
+    A stale `expected_version` raises StaleTicket before anything is marked accepted.
+    """
     from portal.services import tickets as ticket_service
+    from portal.services.errors import StaleTicket
 
     suggestion = db.session.get(AISuggestion, int(suggestion_id))
     if suggestion is None or suggestion.kind != "triage":
         raise ValueError("No such suggestion.")
     ticket = db.session.get(Ticket, suggestion.ticket_id)
+    if expected_version is not None and expected_version != ticket.version:
+        raise StaleTicket(
+            "Someone changed this ticket after you opened it. Review the latest version and try again."
+        )
     changes = {}
     if suggestion.category in CATEGORIES:
         changes["category"] = suggestion.category
@@ -659,7 +696,12 @@ def accept_suggestion(suggestion_id: int, actor: User) -> dict:
     suggestion.used_at = utcnow()
     db.session.commit()
     return ticket_service.update_ticket(
-        ticket, actor, changes, actor_kind="user", detail="accepted AI suggestion"
+        ticket,
+        actor,
+        changes,
+        expected_version=expected_version,
+        actor_kind="user",
+        detail="accepted AI suggestion",
     )
 
 

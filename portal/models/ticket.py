@@ -49,6 +49,7 @@ class Ticket(db.Model):
             search_document(sa.column("title", sa.Text), sa.column("description", sa.Text)),
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
+        sa.Index("ix_tickets_last_activity", "last_activity_at", "id"),
         sa.Index("ix_tickets_status_last_activity", "status", "last_activity_at"),
         sa.Index("ix_tickets_assignee_status", "assigned_to_id", "status"),
         sa.Index("ix_tickets_user_last_activity", "user_id", "last_activity_at"),

@@ -52,6 +52,10 @@ def _usable_token(token: str | None) -> str | None:
     return token if 0 < len(token) <= TOKEN_MAX else None
 
 
+def _by_token(model, token: str):
+    return db.session.scalar(sa.select(model).where(model.client_token == token))
+
+
 def get_bot_user() -> User:
     """The account AI and system replies are written under. It cannot log in."""
     bot = db.session.scalar(sa.select(User).where(User.email == BOT_EMAIL))
@@ -112,7 +116,7 @@ def create_ticket(
 ) -> Ticket:
     client_token = _usable_token(client_token)
     if client_token:
-        existing = db.session.scalar(sa.select(Ticket).where(Ticket.client_token == client_token))
+        existing = _by_token(Ticket, client_token)
         if existing is not None and existing.user_id == author.id:
             return existing  # a double submit: the first one already made the ticket
         if existing is not None:
@@ -141,7 +145,15 @@ def create_ticket(
         client_token=client_token,
     )
     db.session.add(ticket)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # Two submits of one form raced past the lookup above and the other one won.
+        db.session.rollback()
+        existing = _by_token(Ticket, client_token) if client_token else None
+        if existing is not None and existing.user_id == author.id:
+            return existing
+        raise
     _event(ticket, author, "created", None, ticket.title)
     db.session.commit()
     _after_commit("ticket_created", ticket_id=ticket.id)
@@ -162,9 +174,7 @@ def add_reply(
     """A public reply or an internal note. AI answers pass actor_kind="ai"."""
     client_token = _usable_token(client_token)
     if client_token:
-        existing = db.session.scalar(
-            sa.select(TicketResponse).where(TicketResponse.client_token == client_token)
-        )
+        existing = _by_token(TicketResponse, client_token)
         if (
             existing is not None
             and existing.ticket_id == ticket.id
@@ -202,6 +212,19 @@ def add_reply(
         created_at=now,
     )
     db.session.add(reply)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # A double submit that raced past the lookup above: the first reply stands.
+        db.session.rollback()
+        existing = _by_token(TicketResponse, client_token) if client_token else None
+        if (
+            existing is not None
+            and existing.ticket_id == ticket.id
+            and existing.user_id == author.id
+        ):
+            return existing
+        raise
     _event(
         ticket,
         None if actor_kind != "user" else author,

@@ -57,26 +57,32 @@ def set_role(actor: User, user: User, role: str) -> None:
         raise TicketError("Choose a role from the list.", field="role")
     if user.id == actor.id and role != "admin":
         raise TicketError("You cannot remove your own admin role.", field="role")
+    was_staff = user.is_staff
     user.role = role
     db.session.commit()
+    if was_staff and not user.is_staff:
+        # Someone who is no longer staff cannot keep tickets: they go back to the pool.
+        _release_assignments(actor, user, f"{user.name} is no longer staff")
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
         raise TicketError("You cannot deactivate yourself.", field="active")
     user.active = active
+    db.session.commit()
     if not active:
         # Their open assignments go back to the pool rather than stall.
-        from portal.models import Ticket
-        from portal.services.tickets import assign_ticket
+        _release_assignments(actor, user, f"{user.name} was deactivated")
 
-        tickets = db.session.scalars(
-            sa.select(Ticket).where(
-                Ticket.assigned_to_id == user.id, Ticket.status.in_(("open", "in_progress"))
-            )
-        ).all()
-        db.session.commit()
-        for t in tickets:
-            assign_ticket(t, actor, None, detail=f"{user.name} was deactivated")
-        return
-    db.session.commit()
+
+def _release_assignments(actor: User, user: User, detail: str) -> None:
+    from portal.models import Ticket
+    from portal.services.tickets import assign_ticket
+
+    tickets = db.session.scalars(
+        sa.select(Ticket).where(
+            Ticket.assigned_to_id == user.id, Ticket.status.in_(("open", "in_progress"))
+        )
+    ).all()
+    for t in tickets:
+        assign_ticket(t, actor, None, detail=detail)

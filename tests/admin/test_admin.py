@@ -158,3 +158,17 @@ def test_unknown_user_ids_are_404(client, login_as, admin):
         assert client.post(f"/admin/users/{uid}/role", data={"role": "user"}).status_code == 404
         assert client.post(f"/admin/users/{uid}/active").status_code == 404
     assert client.get("/admin/users?page=99999999999999999999").status_code == 200
+
+
+def test_demoting_staff_releases_their_open_tickets(client, login_as, admin, user):
+    from portal.services import tickets as ticket_service
+
+    agent = make_user("staff", name="Former Agent")
+    t = make_ticket(user)
+    ticket_service.assign_ticket(t, admin, agent)
+    login_as(admin)
+    client.post(f"/admin/users/{agent.id}/role", data={"role": "user"})
+    db.session.expire_all()
+    assert db.session.get(type(t), t.id).assigned_to_id is None
+    html = text(client.get(f"/staff/tickets/{t.id}/"))
+    assert "Former Agent is no longer staff" in html

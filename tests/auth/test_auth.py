@@ -164,3 +164,28 @@ def test_oversized_login_fields_are_rejected_cleanly(client, user):
 
 def test_healthz_is_public(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_lost_session_returns_to_the_page_not_the_fragment(client, staff):
+    """The queue polls /staff/counts; when the session is gone the user must log in and come
+    back to the queue they were looking at, not to a bare counts fragment."""
+    resp = client.get(
+        "/staff/counts",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/staff/?status=open"},
+    )
+    assert resp.status_code == 401
+    assert resp.headers["HX-Redirect"] == "/auth/login?next=/staff/?status%3Dopen"
+    login = client.post(
+        resp.headers["HX-Redirect"], data={"email": staff.email, "password": PASSWORD}
+    )
+    assert login.headers["Location"] == "/staff/?status=open"
+
+
+def test_lost_session_on_a_form_post_does_not_return_to_the_post(client, ticket):
+    resp = client.post(f"/tickets/{ticket.id}/close/")
+    assert resp.headers["Location"] == "/auth/login"
+    resp = client.post(
+        f"/tickets/{ticket.id}/close/",
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"},
+    )
+    assert resp.headers["HX-Redirect"] == "/auth/login"

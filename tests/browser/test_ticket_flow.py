@@ -156,13 +156,6 @@ def test_user_ticket_staff_reply_round_trip(live, new_page, login, screenshot):
     screenshot(user_page, "user-ticket")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG reported to the lead: the queue form also searches on the search box's "
-    "`change` event, which fires when the box loses focus on a click; that response swaps "
-    "#queue-results and detaches the clicked link, so htmx drops the boosted navigation's "
-    "history push. The ticket page shows under the queue's URL.",
-)
 def test_search_then_open_result_keeps_url(live, new_page, login):
     _seed_queue(live.app, 3)
     staff = live.add_user("staff")

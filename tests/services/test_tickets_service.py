@@ -192,3 +192,36 @@ def test_bot_user_is_created_once_and_cannot_log_in(app):
     a = ticket_service.get_bot_user()
     b = ticket_service.get_bot_user()
     assert a.id == b.id and not a.is_active
+
+
+def _race(monkeypatch, model):
+    """Make the first token lookup miss, as when a twin request commits just after it."""
+    real = ticket_service._by_token
+    calls = {"n": 0}
+
+    def lookup(m, token):
+        calls["n"] += 1
+        if m is model and calls["n"] == 1:
+            return None
+        return real(m, token)
+
+    monkeypatch.setattr(ticket_service, "_by_token", lookup)
+
+
+def test_racing_double_submit_returns_the_first_ticket(user, monkeypatch):
+    first = make_ticket(user, client_token="race")
+    _race(monkeypatch, Ticket)
+    again = make_ticket(user, client_token="race")
+    assert again.id == first.id
+    assert count(Ticket) == 1
+
+
+def test_racing_double_reply_returns_the_first_reply(user, monkeypatch):
+    from portal.models import TicketResponse
+
+    t = make_ticket(user)
+    first = make_reply(t, user, "hello", client_token="race-r")
+    _race(monkeypatch, TicketResponse)
+    again = make_reply(t, user, "hello", client_token="race-r")
+    assert again.id == first.id
+    assert count(TicketResponse) == 1

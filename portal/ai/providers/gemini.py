@@ -126,6 +126,19 @@ def _call(fn):
         raise GeminiError("MalformedResponse", str(e)[:100]) from e
 
 
+def _reject_extra_fields(text: str, schema: type[BaseModel]) -> None:
+    """Fields the schema does not have (a "status", an "assignee", "html"…) mean the model
+    followed something other than our instructions: the whole answer is junk, not just
+    the extra keys. Checked on the raw text, as pydantic drops unknown keys silently."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise GeminiError("SchemaInvalid", "not JSON") from e
+    extra = set(raw) - set(schema.model_fields) if isinstance(raw, dict) else {"<not an object>"}
+    if extra:
+        raise GeminiError("SchemaInvalid", f"unexpected fields: {', '.join(sorted(extra))[:200]}")
+
+
 def generate_structured(
     client,
     *,
@@ -159,6 +172,7 @@ def generate_structured(
             parsed = schema.model_validate_json(text)
         except ValidationError as e:
             raise GeminiError("SchemaInvalid", str(e).splitlines()[0][:200]) from e
+    _reject_extra_fields(text, schema)
     tokens_in, tokens_out = _usage(resp)
     return GeminiReply(text, parsed.model_dump(mode="json"), tokens_in, tokens_out)
 
