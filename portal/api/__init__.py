@@ -10,7 +10,7 @@ bp = Blueprint("api", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from portal.api import auth, routes  # noqa: F401
+    from portal.api import ai_routes, auth, routes  # noqa: F401
     from portal.extensions import csrf
 
     csrf.exempt(bp)  # CSRF is checked in api.auth for cookie sessions only

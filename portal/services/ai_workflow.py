@@ -175,7 +175,6 @@ def request_human(ticket: Ticket, requester: User, *, via: str = "ticket page") 
         ticket,
         requester,
         {"needs_human": True},
-        actor_kind="system",
         detail=f"{HANDOVER_DETAIL} ({via})",
     )
     return bool(changed)

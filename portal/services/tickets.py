@@ -287,13 +287,16 @@ def update_ticket(
         )
     _check_values(changes)
     if actor is not None and actor_kind == "user" and not actor.is_staff:
-        allowed = {"status"}
-        if actor.id != ticket.user_id or set(changes) - allowed:
+        # Requesters may close or reopen their ticket, and ask for a person (never un-ask).
+        if actor.id != ticket.user_id or set(changes) - {"status", "needs_human"}:
             raise PermissionDenied("Only staff can change that.")
-        if changes.get("status") not in ("closed", "open"):
-            raise PermissionDenied("You can close or reopen your own ticket.")
-        if changes["status"] == "open" and ticket.status == "in_progress":
-            raise TicketError("Our team is already working on this ticket.", field="status")
+        if "needs_human" in changes and changes["needs_human"] is not True:
+            raise PermissionDenied("Only staff can clear the request for a person.")
+        if "status" in changes:
+            if changes["status"] not in ("closed", "open"):
+                raise PermissionDenied("You can close or reopen your own ticket.")
+            if changes["status"] == "open" and ticket.status == "in_progress":
+                raise TicketError("Our team is already working on this ticket.", field="status")
 
     changed: dict[str, tuple[Any, Any]] = {}
     for field, new in changes.items():

@@ -172,3 +172,12 @@ def test_demoting_staff_releases_their_open_tickets(client, login_as, admin, use
     assert db.session.get(type(t), t.id).assigned_to_id is None
     html = text(client.get(f"/staff/tickets/{t.id}/"))
     assert "Former Agent is no longer staff" in html
+
+
+def test_user_list_pages_count_users(client, login_as, admin):
+    for n in range(50):
+        make_user(name=f"Person {n:02d}")
+    login_as(admin)
+    html = text(client.get("/admin/users"))
+    assert "Page 1 of 2 · 51 users" in html
+    assert text(client.get("/admin/users?page=2")).count("<tr id=\"user-") == 1

@@ -51,7 +51,7 @@ def test_first_answer_then_talk_to_a_person(live, new_page, login, screenshot):
     answer = page.locator(".response-ai")
     expect(answer).to_contain_text("Resetting your password")
     expect(answer.locator(".tag-ai")).to_contain_text("Written by AI")
-    expect(answer.locator(".sources a")).to_have_attribute("href", re.compile(r"^/kb/\d+$"))
+    expect(answer.locator(".sources a")).to_have_attribute("href", re.compile(r"^/kb/\d+/$"))
     screenshot(page, "ai-first-answer")
 
     page.click("text=Talk to a person")

@@ -71,7 +71,7 @@ def test_panel_shows_the_suggestion_with_confidence_and_sources(client, login_as
     assert "Suggested reply" in html
     assert re.search(r"\d+% confident", html)
     assert "below the 100% threshold" in html
-    assert re.search(r'href="/kb/\d+">article \d+</a>', html)
+    assert re.search(r'href="/kb/\d+/">help article \d+</a>', html)
     suggestion = db.session.scalars(
         sa.select(AISuggestion).where(AISuggestion.kind == "reply").order_by(AISuggestion.id.desc())
     ).first()

@@ -251,3 +251,13 @@ def test_unknown_and_huge_ticket_ids_are_404(client, login_as, user):
         == 404
     )
     assert client.post("/tickets/999/close/").status_code == 404
+
+
+def test_huge_upload_is_413_page_not_500(client, login_as, user):
+    login_as(user)
+    resp = client.post(
+        "/tickets/new", data={"title": "big", "description": "x" * (3 * 1024 * 1024)}
+    )
+    assert resp.status_code == 413
+    assert "too large" in text(resp)
+    assert count(Ticket) == 0
