@@ -77,7 +77,9 @@ def _strip_format(text: str) -> str:
 
 def _neutralise(text: str) -> str:
     """No spelling of the data markers survives inside the data."""
-    return text
+    text = _strip_format(unicodedata.normalize("NFKC", text or ""))
+    text = _MARKER_WORDS.sub("[marker removed]", text)
+    return _ANGLES.sub(lambda m: m.group(0)[:2], text)
 
 
 def _clean(value):

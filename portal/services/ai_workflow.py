@@ -62,8 +62,15 @@ def clean_sources(sources: Any) -> list[dict]:
 
 
 def should_post(ticket: Ticket, confidence: float | None, sources: list[dict]) -> bool:
-    """Post only a confident answer that cites something; anything else waits for staff."""
+    """Post only a confident answer that cites something; anything else waits for staff.
+
+    An answer built on another user's resolved ticket may carry that user's details (a name,
+    an invoice number), so only answers resting on knowledge-base articles alone reach the
+    requester unseen; drafts citing tickets wait for staff, who may send them after a look.
+    """
     if confidence is None or not sources:
+        return False
+    if any(s["kind"] != "kb" for s in sources):
         return False
     return float(confidence) >= float(facade().threshold_for(ticket.category))
 
@@ -116,6 +123,8 @@ def _draft_reason(ticket: Ticket, confidence: float | None, sources: list[dict])
     threshold = float(facade().threshold_for(ticket.category))
     parts = [f"{(confidence or 0):.0%} confident, threshold {threshold:.0%}"]
     parts.append(f"{len(sources)} source{'s' if len(sources) != 1 else ''} cited")
+    if any(s["kind"] != "kb" for s in sources):
+        parts.append("cites other tickets, so a person checks it first")
     return "; ".join(parts)
 
 

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import AISuggestion, TicketEvent, TicketResponse
 from portal.services import ai_workflow
 from portal.services import kb as kb_service
+from portal.services import tickets as ticket_service
 from portal.services.settings import update_settings
 from tests.factories import make_reply, make_ticket, make_user
 from tests.helpers import text
@@ -274,3 +275,30 @@ def test_a_draft_kept_for_staff_is_in_the_audit_timeline(client, login_as, user,
     assert "threshold 90%" in event.detail and "0 sources cited" in event.detail
     login_as(staff)
     assert "kept for staff" in text(client.get(f"/staff/tickets/{ticket.id}/"))
+
+
+def test_answer_built_on_another_users_ticket_waits_for_staff(staff):
+    """A resolved ticket's staff reply may name its requester: never auto-post it to someone else."""
+    update_settings({"AI_CONFIDENCE_THRESHOLD": 0.05})
+    first_requester = make_user("user", name="Private Person")
+    solved = password_ticket(first_requester)
+    ticket_service.add_reply(
+        solved,
+        staff,
+        "Hello Private Person, I reset the password of account 4242 for you; "
+        "use the reset email link we sent to private.person@example.test.",
+    )
+    ticket_service.resolve_ticket(solved, staff)
+
+    newcomer = make_user("user")
+    ticket = password_ticket(newcomer)
+
+    assert ai_replies(ticket) == []
+    suggestion = reply_suggestions(ticket)[-1]
+    assert any(src["kind"] == "ticket" and src["id"] == solved.id for src in suggestion.sources)
+    event = db.session.scalars(
+        sa.select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.field == "first_answer"
+        )
+    ).one()
+    assert "a person checks it first" in event.detail
