@@ -40,7 +40,14 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
     )
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    from portal.models.ticket import include_in_autogenerate
+
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+        include_object=include_in_autogenerate,
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."

@@ -405,6 +405,21 @@ def _store_draft(ticket: Ticket, result: DraftResult) -> DraftResult:
     return result
 
 
+QUOTE_WORDS = 8
+
+
+def _shingles(text: str, n: int = QUOTE_WORDS) -> set[tuple[str, ...]]:
+    import re
+
+    words = re.findall(r"\w+", text.casefold())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _quotes(reply: str, hit: retrieval.Hit) -> bool:
+    """True when the reply repeats QUOTE_WORDS or more consecutive words of the source."""
+    return bool(_shingles(reply) & _shingles(hit.doc.text))
+
+
 def _gemini_draft(
     ticket: Ticket, hits: list[retrieval.Hit], *, fresh: bool = False
 ) -> DraftResult | None:
@@ -437,9 +452,13 @@ def _gemini_draft(
         log.warning("Gemini draft failed (%s); using the local draft", e.kind)
         return None
     data = reply.data or {}
+    text = data["reply"].strip()
     cited = [ids[s] for s in data.get("source_ids", []) if s in ids]  # drop invented ids
+    # Cite what you quote: a source the reply copies from counts as used, cited or not (so a
+    # reply quoting a resolved ticket is never passed off as resting on articles alone).
+    cited += [_source_ref(h) for h in hits if _source_ref(h) not in cited and _quotes(text, h)]
     return DraftResult(
-        text=data["reply"].strip(),
+        text=text,
         confidence=round(float(data["confidence"]), 4) if cited else 0.0,
         sources=cited,
         provider="gemini",

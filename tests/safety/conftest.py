@@ -137,6 +137,23 @@ def obeying_answer(mode: str, purpose: str, system: str, contents: str) -> str:
         if mode == "extra_fields":
             answer.update(status="closed", assigned_to=1, needs_human=True)
         return json.dumps(answer)
+    if mode == "parrot_kb":  # copies everything, admits only to the articles
+        return json.dumps(
+            {
+                "reply": contents[:4000],
+                "source_ids": [i for i in ids if i.startswith("kb-")],
+                "confidence": 1.0,
+            }
+        )
+    if mode == "paraphrase":  # uses a resolved ticket in its own words, cites the article
+        return json.dumps(
+            {
+                "reply": "Good news: a student with the same problem had the duplicate charge "
+                "refunded to their card. For the wifi, forget the network and reconnect.",
+                "source_ids": [i for i in ids if i.startswith("kb-")],
+                "confidence": 1.0,
+            }
+        )
     answer = {"reply": said[:4000], "source_ids": ids, "confidence": 1.0}
     if mode == "out_of_schema":
         answer["confidence"] = 7
