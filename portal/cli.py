@@ -44,4 +44,13 @@ def register_cli(app: Flask) -> None:
         from portal.tasks import huey
 
         click.echo(f"Task worker on {type(huey).__name__} with {workers} threads.")
-        Consumer(huey, workers=workers, worker_type="thread").run()
+        # An idle consumer backs off between polls; capping it at one second keeps "triaged
+        # within moments of being saved" true on the SQLite queue (Redis blocks instead).
+        Consumer(
+            huey,
+            workers=workers,
+            worker_type="thread",
+            initial_delay=0.1,
+            backoff=1.15,
+            max_delay=1.0,
+        ).run()
