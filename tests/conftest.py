@@ -214,3 +214,24 @@ def _fail_on_unhandled_error(request):
         first = collector.records[0]
         detail = logging.Formatter().formatException(first.exc_info) if first.exc_info else ""
         pytest.fail(f"the app hit an unhandled error (a 500 page):\n{detail}", pytrace=False)
+
+
+# --- Automation off ---------------------------------------------------------------------------
+AUTOMATION_OFF = {
+    "TICKET_AUTO_ASSIGN": False,
+    "TICKET_AI_RESPONSE": False,
+    "TICKET_CATEGORIZATION": False,
+    "TICKET_PRIORITY_DETECTION": False,
+    "AI_RESPONSE_ENABLED": False,
+    "AI_CATEGORIZATION_ENABLED": False,
+    "RESPONSE_AUTO_GENERATE": False,
+}
+
+
+@pytest.fixture
+def manual_only(app):
+    """Switch off AI triage, first answers and auto-assignment (admin settings), so every change
+    in a test is the test's own. The foundation's service and page tests use it."""
+    from portal.services import settings as settings_service
+
+    settings_service.update_settings(AUTOMATION_OFF)

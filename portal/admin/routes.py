@@ -58,7 +58,7 @@ def settings_edit():
 
 @bp.get("/users")
 def user_list():
-    q = (request.args.get("q") or "").strip()[:100]
+    q = (request.args.get("q") or "").replace("\x00", "").strip()[:100]
     stmt = sa.select(User).where(User.is_bot.is_(False)).order_by(User.role.desc(), User.name)
     if q:
         pattern = f"%{q.replace('%', '').replace('_', '')}%"

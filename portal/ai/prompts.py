@@ -82,6 +82,11 @@ def _neutralise(text: str) -> str:
     return _ANGLES.sub(lambda m: m.group(0)[:2], text)
 
 
+def neutralise(text: str) -> str:
+    """Text outside a data block that may still carry a marker (the model's earlier turns)."""
+    return _neutralise(text)
+
+
 def _clean(value):
     """Neutralise every string of a payload before it becomes JSON (normalising the JSON text
     afterwards could turn a full-width quote into a real one and break out of a string)."""
@@ -151,9 +156,11 @@ SYSTEM_PROMPTS = (TRIAGE_SYSTEM, DRAFT_SYSTEM, CHAT_SYSTEM, REWRITE_SYSTEM, SUMM
 
 
 def _fold(text: str) -> str:
-    """Compare texts the way a reader sees them: no invisible characters, NFKC, case-folded,
-    only letters and digits (so spacing, punctuation or markup tricks do not hide a match)."""
+    """Compare texts the way a reader sees them: no invisible characters or tags, NFKC,
+    case-folded, only letters and digits (so spacing, punctuation or markup tricks do not
+    hide a match)."""
     text = _strip_format(unicodedata.normalize("NFKC", text or "")).casefold()
+    text = re.sub(r"<[^<>]{0,200}>", "", text)  # markup between the words hides nothing
     return re.sub(r"[\W_]+", "", text)
 
 

@@ -190,6 +190,10 @@ def _gemini(
             reply = gemini.generate_structured(
                 client, system=system, contents=contents, schema=schema, **cfg
             )
+        # NUL characters cannot be stored (PostgreSQL refuses them) and mean nothing to anyone.
+        reply = GeminiReply(
+            _without_nul(reply.text), _without_nul(reply.data), reply.tokens_in, reply.tokens_out
+        )
     except GeminiError as e:
         usage.record(
             provider="gemini",
@@ -220,6 +224,16 @@ def _gemini(
         raise GeminiError("InstructionLeak", "the answer repeated the system prompt")
     usage.cache_set(key, {"text": reply.text, "data": reply.data})
     return reply
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------- triage
@@ -519,7 +533,7 @@ def rewrite_reply(
         raise ValueError("Unknown style.")
     if not get_setting("AI_RESPONSE_ENABLED"):
         raise AIUnavailable("AI responses are switched off.")
-    text = (text or "").strip()[:4000]
+    text = (text or "").replace("\x00", "").strip()[:4000]
     if not text:
         raise ValueError("Nothing to rewrite.")
     origin = None
@@ -617,7 +631,11 @@ def chat(conversation: AIConversation, message: str) -> ChatResult:
                     {"role": "user", "parts": [{"text": prompts.chat_turn(turn["text"], [])}]}
                 )
             else:
-                contents.append({"role": "model", "parts": [{"text": turn["text"]}]})
+                # The assistant's own earlier words, but an injection may have made it echo
+                # a data marker: neutralised, so no turn can open or close a data block.
+                contents.append(
+                    {"role": "model", "parts": [{"text": prompts.neutralise(turn["text"])}]}
+                )
         kb = [
             {"id": f"kb-{h.doc.id}", "title": h.doc.title, "text": _excerpt(h.doc.text, 800)}
             for h in hits

@@ -151,7 +151,7 @@ def ticket_reopen(ticket_id: int):
 def ticket_responses(ticket_id: int):
     ticket = _ticket(ticket_id)
     user = api_user()
-    items = [response_dict(r) for r in ticket.responses if user.is_staff or not r.is_internal]
+    items = [response_dict(r, user) for r in ticket.responses if user.is_staff or not r.is_internal]
     return jsonify({"items": items, "total": len(items)})
 
 
@@ -170,7 +170,7 @@ def response_list():
     if ticket_id is not None:
         stmt = stmt.where(TicketResponse.ticket_id == ticket_id)
     pagination = _paginate(stmt)
-    return jsonify(page_dict(pagination, [response_dict(r) for r in pagination.items]))
+    return jsonify(page_dict(pagination, [response_dict(r, user) for r in pagination.items]))
 
 
 @bp.post("/responses/")
@@ -190,7 +190,7 @@ def response_create():
         )
     except (TicketError, PermissionDenied) as e:
         return _error(e)
-    return jsonify(response_dict(reply)), 201
+    return jsonify(response_dict(reply, api_user())), 201
 
 
 def _response(response_id: int) -> TicketResponse:
@@ -205,7 +205,7 @@ def _response(response_id: int) -> TicketResponse:
 
 @bp.get("/responses/<int:response_id>/")
 def response_detail(response_id: int):
-    return jsonify(response_dict(_response(response_id)))
+    return jsonify(response_dict(_response(response_id), api_user()))
 
 
 @bp.route("/responses/<int:response_id>/", methods=["PUT", "PATCH"])
@@ -216,7 +216,7 @@ def response_update(response_id: int):
         ticket_service.edit_reply(reply, api_user(), _text(data, "content") or "")
     except (TicketError, PermissionDenied) as e:
         return _error(e)
-    return jsonify(response_dict(reply))
+    return jsonify(response_dict(reply, api_user()))
 
 
 @bp.delete("/responses/<int:response_id>/")

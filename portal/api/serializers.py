@@ -15,7 +15,14 @@ def user_brief(user: User | None) -> dict | None:
     return {"id": user.id, "name": user.name}
 
 
-def response_dict(r: TicketResponse) -> dict:
+def _sources_for(sources: list, viewer: User | None) -> list:
+    """Ticket sources name other users' tickets: only staff get their ids."""
+    if viewer is not None and viewer.is_staff:
+        return list(sources or [])
+    return [s if s.get("kind") == "kb" else {"kind": s.get("kind")} for s in sources or []]
+
+
+def response_dict(r: TicketResponse, viewer: User | None = None) -> dict:
     return {
         "id": r.id,
         "ticket": r.ticket_id,
@@ -27,7 +34,7 @@ def response_dict(r: TicketResponse) -> dict:
         "is_ai_generated": r.is_ai_generated,
         "ai_confidence": r.ai_confidence,
         "is_internal": r.is_internal,
-        "sources": r.sources or [],
+        "sources": _sources_for(r.sources, viewer),
         "created_at": _iso(r.created_at),
     }
 
@@ -51,7 +58,7 @@ def ticket_dict(t: Ticket, viewer: User, *, with_responses: bool = False) -> dic
     }
     if with_responses:
         data["responses"] = [
-            response_dict(r) for r in t.responses if viewer.is_staff or not r.is_internal
+            response_dict(r, viewer) for r in t.responses if viewer.is_staff or not r.is_internal
         ]
     return data
 

@@ -99,7 +99,13 @@ def generate_first_answer(ticket_id: int) -> str:
         return "skipped"
     sources = clean_sources(getattr(draft, "sources", None))
     text = (getattr(draft, "text", "") or "").strip()
-    if not text or not should_post(ticket, draft.confidence, sources):
+    # user_safe: the facade vouches the text rests on knowledge-base articles alone (a Gemini
+    # draft that saw another user's ticket may paraphrase it while citing only articles).
+    if (
+        not text
+        or not getattr(draft, "user_safe", False)
+        or not should_post(ticket, draft.confidence, sources)
+    ):
         _audit(ticket, "kept for staff", _draft_reason(ticket, draft.confidence, sources))
         return "draft"
     try:

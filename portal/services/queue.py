@@ -65,7 +65,7 @@ class QueueFilters:
             category=pick("category", CATEGORIES + ["none"]),
             priority=pick("priority", PRIORITIES),
             assignee=assignee,
-            q=(args.get("q") or "").strip()[:SEARCH_MAX],
+            q=(args.get("q") or "").replace("\x00", "").strip()[:SEARCH_MAX],
             sort=sort if sort in SORTS else "activity",
         )
 

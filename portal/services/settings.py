@@ -97,7 +97,7 @@ def coerce(spec: SettingSpec, value: Any) -> Any:
             return value
         raise SettingError(f"{spec.label}: must be on or off.")
     if spec.kind is str:
-        text = str(value).strip()
+        text = str(value).replace("\x00", "").strip()
         if not text or len(text) > 100:
             raise SettingError(f"{spec.label}: 1 to 100 characters.")
         return text

@@ -18,7 +18,10 @@ def normalise_email(email: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    email = normalise_email(email)
+    if "\x00" in email:  # no account has one, and PostgreSQL refuses it in a query
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -35,13 +38,14 @@ def register_user(*, email: str, name: str, password: str, role: str = "user") -
     email = normalise_email(email)
     if role not in ROLES:
         raise TicketError("Choose a role from the list.", field="role")
-    if not email or "@" not in email:
+    if not email or "@" not in email or "\x00" in email:
         raise TicketError("Enter a valid email address.", field="email")
     if find_by_email(email) is not None:
         raise TicketError("An account with this email already exists.", field="email")
     if len(password or "") < 8:
         raise TicketError("Use at least 8 characters.", field="password")
-    user = User(email=email, name=(name or email.split("@")[0]).strip()[:100], role=role)
+    name = (name or "").replace("\x00", "").strip() or email.split("@")[0]
+    user = User(email=email, name=name[:100], role=role)
     user.set_password(password)
     db.session.add(user)
     try:

@@ -180,4 +180,4 @@ def test_user_list_pages_count_users(client, login_as, admin):
     login_as(admin)
     html = text(client.get("/admin/users"))
     assert "Page 1 of 2 · 51 users" in html
-    assert text(client.get("/admin/users?page=2")).count("<tr id=\"user-") == 1
+    assert text(client.get("/admin/users?page=2")).count('<tr id="user-') == 1

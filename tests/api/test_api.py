@@ -179,3 +179,20 @@ def test_session_writes_need_csrf_header(app, login_as, user):
     resp = client.post("/api/tickets/", json=body, headers={"X-CSRFToken": token})
     assert resp.status_code == 201
     assert client.get("/api/tickets/").json["total"] == 1
+
+
+def test_ticket_sources_hide_other_users_ticket_ids_from_users(client, user, staff):
+    ticket = make_ticket(user)
+    bot = ticket_service.get_bot_user()
+    ticket_service.add_reply(
+        ticket,
+        bot,
+        "See the article.",
+        actor_kind="ai",
+        ai_confidence=0.9,
+        sources=[{"kind": "kb", "id": 3}, {"kind": "ticket", "id": 77}],
+    )
+    as_user = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(user)).json
+    assert as_user["items"][0]["sources"] == [{"kind": "kb", "id": 3}, {"kind": "ticket"}]
+    as_staff = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(staff)).json
+    assert {"kind": "ticket", "id": 77} in as_staff["items"][0]["sources"]

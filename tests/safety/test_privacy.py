@@ -9,7 +9,6 @@ first-answer task posts only drafts resting on knowledge-base articles.
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from portal.ai import retrieval
@@ -108,11 +107,6 @@ def test_gemini_quoting_a_ticket_while_citing_articles_is_not_posted(
     assert ai_answers(ticket) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal/services/ai_workflow.py posts any confident draft citing only articles; "
-    "it should also require draft.user_safe (the model saw another user's ticket)",
-)
 def test_draft_that_saw_another_users_ticket_is_never_posted(
     user, world, set_threshold, obeying_gemini
 ):

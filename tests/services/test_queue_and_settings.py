@@ -15,6 +15,7 @@ from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.errors import TicketError
 from tests.factories import make_ticket, make_user
+from tests.helpers import snapshot
 
 
 def test_filters_from_args_drop_unknown_values():
@@ -65,9 +66,9 @@ def test_staff_members_excludes_inactive_and_users(user, staff):
 def test_settings_defaults_and_update(app):
     assert settings_service.get_setting("AI_MAX_TOKENS") == 1000
     changed = settings_service.update_settings(
-        {"AI_MAX_TOKENS": "1500", "AI_RESPONSE_ENABLED": False}
+        {"AI_MAX_TOKENS": "1500", "AI_LEARNING_ENABLED": False}
     )
-    assert changed == {"AI_MAX_TOKENS": (1000, 1500), "AI_RESPONSE_ENABLED": (True, False)}
+    assert changed == {"AI_MAX_TOKENS": (1000, 1500), "AI_LEARNING_ENABLED": (True, False)}
     assert settings_service.get_setting("AI_MAX_TOKENS") == 1500
     assert db.session.get(Setting, "AI_MAX_TOKENS").value == 1500
     assert settings_service.update_settings({"AI_MAX_TOKENS": 1500}) == {}
@@ -85,10 +86,11 @@ def test_settings_defaults_and_update(app):
     ],
 )
 def test_invalid_settings_store_nothing(app, values):
+    before = snapshot()
     with pytest.raises(settings_service.SettingError):
         settings_service.update_settings(values)
     db.session.rollback()
-    assert db.session.scalars(db.select(Setting)).all() == []
+    assert snapshot() == before
     assert settings_service.get_setting("AI_MAX_TOKENS") == 1000
 
 
