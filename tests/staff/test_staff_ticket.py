@@ -238,3 +238,25 @@ def test_unknown_and_huge_ids_are_404_for_staff(client, login_as, staff):
     for path in ("/staff/tickets/999/", "/staff/tickets/99999999999999999999/"):
         assert client.get(path).status_code == 404
     assert client.post("/staff/tickets/99999999999999999999/resolve").status_code == 404
+
+
+def test_htmx_field_update_and_quick_action_swap_the_ticket_in_place(
+    client, login_as, staff, ticket, hx
+):
+    login_as(staff)
+    form = form_fields(text(client.get(f"/staff/tickets/{ticket.id}/")), "/fields")
+    resp = client.post(
+        f"/staff/tickets/{ticket.id}/fields", data=form | {"priority": "urgent"}, headers=hx
+    )
+    assert resp.status_code == 200
+    html = text(resp)
+    assert "<html" not in html and html.lstrip().startswith(f'<div id="ticket-{ticket.id}-main"')
+    assert "badge-priority-urgent" in html
+    assert "ticket-updated" in resp.headers["HX-Trigger"]
+    assert "Ticket updated" in resp.headers["HX-Trigger"]
+    # the re-rendered forms carry the new version, so the next change is not "stale"
+    fresh = form_fields(html, "/resolve")
+    resp = client.post(f"/staff/tickets/{ticket.id}/resolve", data=fresh, headers=hx)
+    assert resp.status_code == 200
+    assert "Ticket resolved" in resp.headers["HX-Trigger"]
+    assert "badge-status-resolved" in text(resp)
