@@ -47,6 +47,8 @@ def _redis_or_skip():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no Redis server at " + REDIS_URL + " (CI=true: Redis is required)")
         pytest.skip("no Redis server at " + REDIS_URL)
 
 
