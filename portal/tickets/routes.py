@@ -63,20 +63,9 @@ def ticket_new():
 
 
 @bp.get("/<int:ticket_id>/")
+@bp.get("/<int:ticket_id>/responses/", endpoint="response_list")
 def ticket_detail(ticket_id: int):
-    ticket = queue_service.get_ticket_for(current_user, ticket_id)
-    return render_page_or_partial(
-        "tickets/detail.html",
-        "tickets/partials/_thread.html",
-        ticket=ticket,
-        thread=_public_thread(ticket),
-        form=ReplyForm(),
-        action_form=EmptyForm(),
-    )
-
-
-@bp.get("/<int:ticket_id>/responses/")
-def response_list(ticket_id: int):
+    """The ticket page; htmx (the live thread's polling) gets the thread fragment."""
     ticket = queue_service.get_ticket_for(current_user, ticket_id)
     return render_page_or_partial(
         "tickets/detail.html",
