@@ -2,7 +2,7 @@
 
 Revision ID: ee041902002f
 Revises: 
-Create Date: 2026-11-26 23:34:11.798318
+Create Date: 2026-11-27 00:05:16.786579
 
 """
 from alembic import op
@@ -213,6 +213,8 @@ def upgrade():
     sa.Column('rationale', sa.String(length=500), nullable=True),
     sa.Column('text', sa.Text(), nullable=True),
     sa.Column('confidence', sa.Double(), nullable=True),
+    sa.Column('raw_score', sa.Double(), nullable=True),
+    sa.Column('calibrated', sa.Boolean(), nullable=False),
     sa.Column('sources', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('applied_fields', sa.JSON(), nullable=False),

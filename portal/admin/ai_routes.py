@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from portal.admin import bp
+from portal.ai import draft_calibration
 from portal.extensions import db
 from portal.htmx import render_page_or_partial, toast, wants_partial
 from portal.models import CATEGORY_CHOICES, TicketEvent
@@ -523,6 +524,8 @@ def _dashboard(
         overrides=overrides,
         global_threshold=get_setting("AI_CONFIDENCE_THRESHOLD"),
         categories=CATEGORY_CHOICES,
+        draft_calibration=draft_calibration.current(),
+        draft_calibration_needed=draft_calibration.MIN_OUTCOMES,
     )
 
 

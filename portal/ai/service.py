@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from portal.ai import prompts, retrieval, usage
+from portal.ai import draft_calibration, prompts, retrieval, usage
 from portal.ai.providers import local
 from portal.ai.providers.gemini import DraftOut, GeminiError, GeminiReply, TextOut, TriageOut
 from portal.extensions import db
@@ -66,6 +66,9 @@ class DraftResult:
     sources: list[dict] = field(default_factory=list)  # [{"kind": "kb"|"ticket", "id": n}]
     provider: str = "local"
     suggestion_id: int | None = None
+    # The score behind `confidence` before calibration, and whether calibration was applied.
+    raw_score: float | None = None
+    calibrated: bool = False
     # True when the text was written only from knowledge-base articles and the ticket itself
     # (or is the generic "staff will follow up"): safe to show the requester. A draft that
     # relies on a resolved ticket quotes a staff reply written to another person: for staff.
@@ -340,8 +343,7 @@ def _local_draft(ticket: Ticket, hits: list[retrieval.Hit]) -> DraftResult:
         f"Hello {name},\n\nThank you for getting in touch. {body}\n\n"
         "If this does not solve your problem, reply here and a member of staff will help."
     )
-    # Retrieval similarity, not a calibrated probability: a strong match reads as ~0.6-0.9.
-    confidence = round(min(0.95, best.score * 1.6), 4)
+    confidence, calibrated = _draft_confidence(best.score)
     used = [h for h in hits if h.score >= best.score * 0.6][:2]
     return DraftResult(
         text,
@@ -349,7 +351,18 @@ def _local_draft(ticket: Ticket, hits: list[retrieval.Hit]) -> DraftResult:
         [_source_ref(h) for h in used],
         "local",
         user_safe=best.doc.kind == "kb",
+        raw_score=round(best.score, 4),
+        calibrated=calibrated,
     )
+
+
+def _draft_confidence(raw: float) -> tuple[float, bool]:
+    """P(staff keep the draft) once enough outcomes exist; until then a similarity mapping."""
+    calibration = draft_calibration.current()
+    if calibration.ready:
+        return round(calibration.apply(raw), 4), True
+    # Uncalibrated: a strong retrieval match reads as ~0.6-0.9.
+    return round(min(0.95, raw * 1.6), 4), False
 
 
 def _ticket_query(ticket: Ticket) -> str:
@@ -410,6 +423,8 @@ def _store_draft(ticket: Ticket, result: DraftResult) -> DraftResult:
         provider=result.provider,
         text=result.text,
         confidence=result.confidence,
+        raw_score=result.raw_score,
+        calibrated=result.calibrated,
         sources=result.sources,
         category=ticket.category,
     )

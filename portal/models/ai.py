@@ -51,6 +51,10 @@ class AISuggestion(db.Model):
     rationale: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     text: so.Mapped[str | None] = so.mapped_column(sa.Text)
     confidence: so.Mapped[float | None] = so.mapped_column()
+    # Reply drafts: the uncalibrated score behind `confidence` (retrieval similarity for local
+    # drafts), and whether `confidence` came from the calibration on staff outcomes.
+    raw_score: so.Mapped[float | None] = so.mapped_column()
+    calibrated: so.Mapped[bool] = so.mapped_column(default=False)
     sources: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     # pending → applied (auto) | accepted (staff took it) | corrected | used (reply sent) | dismissed
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="pending")

@@ -191,6 +191,8 @@ def _stored_draft(ticket: Ticket, service):
         sources=list(row.sources or []),
         provider=row.provider,
         suggestion_id=row.id,
+        raw_score=row.raw_score,
+        calibrated=row.calibrated,
     )
 
 
