@@ -1,10 +1,17 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation
 
 from portal.forms import select_choices
 from portal.models import ROLE_CHOICES
 from portal.services.settings import SPECS
+
+
+def _finite(form, field) -> None:
+    """NaN and infinities are numbers to Decimal but not settings; a signalling NaN would even
+    make the range check below raise instead of answer."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Enter a number.")
 
 
 def settings_form_class() -> type[FlaskForm]:
@@ -32,6 +39,7 @@ def settings_form_class() -> type[FlaskForm]:
                 places=None,
                 validators=[
                     InputRequired("Enter a number."),
+                    _finite,
                     NumberRange(spec.minimum, spec.maximum),
                 ],
             )

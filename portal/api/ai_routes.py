@@ -186,7 +186,7 @@ def ai_suggestion_list():
     stmt = sa.select(AISuggestion).order_by(AISuggestion.id.desc())
     raw_ticket = request.args.get("ticket")
     if raw_ticket not in (None, ""):
-        if not raw_ticket.isdigit():
+        if not (raw_ticket.isascii() and raw_ticket.isdigit()):
             return _error(TicketError("ticket must be a ticket id.", field="ticket"))
         ticket = queue_service.get_ticket_for(api_user(), int(raw_ticket))
         stmt = stmt.where(AISuggestion.ticket_id == ticket.id)
@@ -206,7 +206,8 @@ def ai_feedback_create():
     data = _body()
     try:
         suggestion_id = _int_field(data, "suggestion_id")
-        suggestion = db.session.get(AISuggestion, suggestion_id)
+        in_range = suggestion_id is not None and 0 < suggestion_id <= queue_service.MAX_ID
+        suggestion = db.session.get(AISuggestion, suggestion_id) if in_range else None
         if suggestion is None:
             raise TicketError("No such suggestion.", field="suggestion_id")
         raw_rating = data.get("rating")

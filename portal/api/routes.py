@@ -37,7 +37,7 @@ def _error(e: Exception):
 
 def _paginate(stmt):
     per_page = min(max(request.args.get("per_page", 25, type=int), 1), MAX_PER_PAGE)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = queue_service.page_number(request.args.get("page", 1, type=int))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
@@ -168,7 +168,9 @@ def response_list():
     stmt = _visible_responses(user)
     ticket_id = request.args.get("ticket", type=int)
     if ticket_id is not None:
-        stmt = stmt.where(TicketResponse.ticket_id == ticket_id)
+        # An id no row can have matches nothing (the database would refuse it as a parameter).
+        in_range = 0 < ticket_id <= queue_service.MAX_ID
+        stmt = stmt.where(TicketResponse.ticket_id == ticket_id if in_range else sa.false())
     pagination = _paginate(stmt)
     return jsonify(page_dict(pagination, [response_dict(r, user) for r in pagination.items]))
 
@@ -195,9 +197,7 @@ def response_create():
 
 def _response(response_id: int) -> TicketResponse:
     user = api_user()
-    reply = db.session.get(TicketResponse, response_id)
-    if reply is None:
-        abort(404)
+    reply = queue_service.get_or_404(TicketResponse, response_id)
     if not user.is_staff and (reply.ticket.user_id != user.id or reply.is_internal):
         abort(404)
     return reply

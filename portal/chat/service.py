@@ -35,6 +35,8 @@ def conversations_query(user: User) -> sa.Select:
 
 def get_conversation_for(user: User, conversation_id: str) -> AIConversation:
     """The user's own conversation, or 404: someone else's does not exist for them."""
+    if not conversation_id or "\x00" in conversation_id:  # PostgreSQL refuses NUL in a query
+        abort(404)
     conv = db.session.scalar(
         sa.select(AIConversation).where(AIConversation.conversation_id == conversation_id)
     )

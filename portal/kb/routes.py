@@ -12,6 +12,7 @@ from portal.kb import bp
 from portal.kb.forms import ArticleForm
 from portal.models import CATEGORIES, CATEGORY_CHOICES, Article
 from portal.services import kb as kb_service
+from portal.services import queue as queue_service
 
 PER_PAGE = 10
 SOLVED_SESSION_KEY = "kb_solved"
@@ -39,7 +40,7 @@ def article_list():
     category = request.args.get("category") or ""
     if category not in CATEGORIES:
         category = ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = queue_service.page_number(request.args.get("page", 1, type=int))
     pagination = db.paginate(
         kb_service.search_query(
             q, include_unpublished=current_user.is_staff, category=category or None

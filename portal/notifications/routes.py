@@ -10,12 +10,13 @@ from portal.forms import EmptyForm
 from portal.htmx import hx_redirect, hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.notifications import bp
 from portal.services import notifications as service
+from portal.services import queue as queue_service
 
 PER_PAGE = 20
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return queue_service.page_number(request.args.get("page", 1, type=int))
 
 
 def _list_response(status: int = 200):

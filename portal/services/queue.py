@@ -56,7 +56,7 @@ class QueueFilters:
 
         assignee = (args.get("assignee") or "").strip()
         if assignee not in ("mine", "unassigned") and not (
-            assignee.isdigit() and 0 < int(assignee) <= MAX_ID
+            assignee.isascii() and assignee.isdigit() and 0 < int(assignee) <= MAX_ID
         ):
             assignee = ""
         sort = (args.get("sort") or "activity").strip()

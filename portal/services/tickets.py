@@ -47,9 +47,10 @@ def _clean_text(value: str | None, *, field: str, label: str, maximum: int) -> s
 
 def _usable_token(token: str | None) -> str | None:
     """A form's double-submit token, or None when it was tampered with (too long for the
-    column: PostgreSQL would refuse the row, SQLite would silently store it)."""
+    column: PostgreSQL would refuse the row, SQLite would silently store it; or holding a NUL,
+    which PostgreSQL refuses in any query)."""
     token = (token or "").strip()
-    return token if 0 < len(token) <= TOKEN_MAX else None
+    return token if 0 < len(token) <= TOKEN_MAX and "\x00" not in token else None
 
 
 def _by_token(model, token: str):
@@ -351,8 +352,13 @@ def _check_values(changes: dict[str, Any]) -> None:
         raise TicketError("Choose a priority from the list.", field="priority")
     if "category" in changes and changes["category"] not in CATEGORIES:
         raise TicketError("Choose a category from the list.", field="category")
+    if "needs_human" in changes and not isinstance(changes["needs_human"], bool):
+        raise TicketError("needs_human is true or false.", field="needs_human")
     if "assigned_to_id" in changes and changes["assigned_to_id"] is not None:
-        assignee = db.session.get(User, changes["assigned_to_id"])
+        value = changes["assigned_to_id"]
+        # An API client can send any JSON: only an id a row can have reaches the database.
+        valid_id = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 2**31 - 1
+        assignee = db.session.get(User, value) if valid_id else None
         if assignee is None or not assignee.is_staff or not assignee.is_active:
             raise TicketError("Assign to an active staff member.", field="assigned_to_id")
 

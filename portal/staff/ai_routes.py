@@ -295,7 +295,10 @@ def ai_suggestion_rewrite(ticket_id: int):
         )
     try:
         draft = rewrite(
-            ticket, form.text.data, form.style.data, suggestion_id=form.suggestion_id.data or None
+            ticket,
+            form.text.data,
+            form.style.data,
+            suggestion_id=_suggestion_id_for(ticket, form.suggestion_id.data),
         )
     except service.AIUnavailable:
         return _unavailable(ticket, "suggestion")
@@ -334,7 +337,7 @@ def ai_feedback_create(ticket_id: int):
         if "csrf_token" in form.errors:
             abort(400)
         return _fragment("staff/partials/_ai_feedback.html", 422, ticket=ticket, feedback_form=form)
-    suggestion_id = _int_or_none(form.suggestion_id.data)
+    suggestion_id = _suggestion_id_for(ticket, form.suggestion_id.data)
     service = ai_workflow.facade()
     try:
         service.record_feedback(
@@ -357,6 +360,16 @@ def _int_or_none(value) -> int | None:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def _suggestion_id_for(ticket: Ticket, value) -> int | None:
+    """A suggestion id from a form, kept only when it names one of this ticket's suggestions
+    (a stale or forged id would break the foreign key or overflow the database's integer)."""
+    sid = _int_or_none(value)
+    if sid is None or not 0 < sid <= 2**31 - 1:
+        return None
+    suggestion = db.session.get(AISuggestion, sid)
+    return sid if suggestion is not None and suggestion.ticket_id == ticket.id else None
 
 
 @bp.post("/tickets/<int:ticket_id>/ai/triage")

@@ -65,6 +65,8 @@ def test_saving_settings_takes_effect_at_once(client, login_as, admin):
         ("AI_CONFIDENCE_THRESHOLD", "", "Enter a number."),
         ("AI_CONFIDENCE_THRESHOLD", "nan", ""),
         ("AI_CONFIDENCE_THRESHOLD", "Infinity", ""),
+        ("AI_CONFIDENCE_THRESHOLD", "sNaN", "Enter a number."),
+        ("AI_TEMPERATURE", "-sNaN", "Enter a number."),
         ("AI_TEMPERATURE", "2.5", "between"),
         ("AI_MAX_TOKENS", "0", "between"),
         ("AI_MAX_TOKENS", "100000", "between"),

@@ -202,6 +202,10 @@ def test_script_in_title_renders_as_text(live, new_page, login):
     link.click()
     expect(staff_page.locator("h1")).to_have_text(f"#{ticket_id} {payload}")
     assert staff_page.locator("main script, main img").count() == 0
+    # The lazily loaded AI panel must arrive (inert) before the test ends: an unfinished
+    # request would otherwise reach the server after teardown dropped the database.
+    staff_page.wait_for_load_state("networkidle")
+    assert staff_page.locator("main script, main img").count() == 0
     assert staff_page.evaluate("window.__xss") is None
 
 
