@@ -35,6 +35,11 @@ def _error(e: Exception):
     return jsonify(error=e.message, field=e.field, status=422), 422
 
 
+def _is_int(value: Any) -> bool:
+    """JSON integers only: true and false are bools, not ids."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _paginate(stmt):
     per_page = min(max(request.args.get("per_page", 25, type=int), 1), MAX_PER_PAGE)
     page = queue_service.page_number(request.args.get("page", 1, type=int))
@@ -93,7 +98,7 @@ def ticket_update(ticket_id: int):
         changes["assigned_to_id"] = data["assigned_to"]
     version = data.get("version")
     try:
-        if version is not None and not isinstance(version, int):
+        if version is not None and not _is_int(version):
             raise TicketError("version must be a number.", field="version")
         ticket_service.update_ticket(ticket, api_user(), changes, expected_version=version)
     except (TicketError, PermissionDenied) as e:
@@ -119,7 +124,7 @@ def ticket_assign(ticket_id: int):
         return _error(PermissionDenied("Only staff can assign tickets."))
     data = request.get_json(silent=True) or {}
     assignee_id = data.get("assigned_to", user.id) if isinstance(data, dict) else user.id
-    if assignee_id is not None and not isinstance(assignee_id, int):
+    if assignee_id is not None and not _is_int(assignee_id):
         return _error(TicketError("assigned_to must be a user id or null.", field="assigned_to"))
     try:
         ticket_service.update_ticket(ticket, user, {"assigned_to_id": assignee_id})
@@ -179,7 +184,7 @@ def response_list():
 def response_create():
     data = _body()
     ticket_id = data.get("ticket")
-    if not isinstance(ticket_id, int):
+    if not _is_int(ticket_id):
         return _error(TicketError("ticket must be a ticket id.", field="ticket"))
     ticket = _ticket(ticket_id)
     try:

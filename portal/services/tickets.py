@@ -282,6 +282,10 @@ def update_ticket(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TicketError(f"Cannot change {', '.join(sorted(unknown))}.")
+    if expected_version is not None:
+        # Lock the row and re-read its version (PostgreSQL), so two people saving the same form
+        # at the same moment cannot both pass the check: the second waits, then sees the change.
+        db.session.refresh(ticket, with_for_update=True)
     if expected_version is not None and expected_version != ticket.version:
         raise StaleTicket(
             "Someone changed this ticket after you opened it. Review the latest version and try again."

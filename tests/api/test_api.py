@@ -196,3 +196,12 @@ def test_ticket_sources_hide_other_users_ticket_ids_from_users(client, user, sta
     assert as_user["items"][0]["sources"] == [{"kind": "kb", "id": 3}, {"kind": "ticket"}]
     as_staff = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(staff)).json
     assert {"kind": "ticket", "id": 77} in as_staff["items"][0]["sources"]
+
+
+def test_booleans_are_not_ids(client, user):
+    ticket = make_ticket(user)
+    resp = client.post(
+        "/api/responses/", json={"ticket": True, "content": "hi"}, headers=bearer(user)
+    )
+    assert resp.status_code == 422 and resp.json["field"] == "ticket"
+    assert ticket.responses == []
