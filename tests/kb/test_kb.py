@@ -194,12 +194,20 @@ def test_csrf_is_enforced(app, client, login_as, user, staff):
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         assert client.post(f"/kb/{article.id}/solved").status_code == 400
-        login_as_staff = client.post("/kb/new", data={"title": "T" * 5, "body": "b"})
-        assert login_as_staff.status_code in (400, 403)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    login_as(staff)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert (
+            client.post("/kb/new", data={"title": "Forged article", "body": "b"}).status_code == 400
+        )
+        assert client.post(f"/kb/{article.id}/unpublish").status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     db.session.refresh(article)
-    assert article.solved_count == 0
+    assert article.solved_count == 0 and article.published
+    assert db.session.query(Article).filter_by(title="Forged article").count() == 0
 
 
 # ---------------------------------------------------------------- suggestions and "solved"
