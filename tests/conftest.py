@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 os.environ["HUEY_IMMEDIATE"] = "true"  # before portal.tasks is imported
 
@@ -171,11 +170,7 @@ def ticket(user):
 # --- Unhandled errors fail the test --------------------------------------------------------
 # The app answers any unexpected exception with a polite 500 page, so a test that only checks
 # the text could pass over a crash. Every "unhandled error" the app logs fails the test, unless
-# the test asks for the `allow_unhandled_errors` fixture. Areas other engineers own opt in by
-# adding their folder to GUARDED_AREAS.
-
-TESTS_DIR = Path(__file__).resolve().parent
-GUARDED_AREAS = {"auth", "tickets", "staff", "admin", "services"}
+# the test asks for the `allow_unhandled_errors` fixture.
 
 
 class _Collect(logging.Handler):
@@ -195,12 +190,7 @@ def allow_unhandled_errors():
 
 @pytest.fixture(autouse=True)
 def _fail_on_unhandled_error(request):
-    try:
-        rel = Path(request.node.path).resolve().relative_to(TESTS_DIR)
-    except ValueError:
-        rel = Path(".")
-    guarded = len(rel.parts) == 1 or rel.parts[0] in GUARDED_AREAS
-    if not guarded or "allow_unhandled_errors" in request.fixturenames:
+    if "allow_unhandled_errors" in request.fixturenames:
         yield
         return
     collector = _Collect()

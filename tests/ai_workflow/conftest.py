@@ -1,33 +1,10 @@
-"""Any unhandled error (a 500 page) in these tests fails the test."""
+"""Fixtures: the browser suite's live server and Chromium, shared.
 
-import logging
-
-import pytest
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture(autouse=True)
-def _no_unhandled_errors():
-    collector = _Collect()
-    logger = logging.getLogger("portal.errors")
-    logger.addHandler(collector)
-    try:
-        yield
-    finally:
-        logger.removeHandler(collector)
-    assert not collector.records, collector.records[0].getMessage()
-
+Any unhandled error (a 500 page) fails a test: see tests/conftest.py.
+"""
 
 # The browser suite's live server and Chromium, shared (see tests/browser/conftest.py).
-from tests.browser.conftest import (  # noqa: E402,F401
+from tests.browser.conftest import (  # noqa: F401
     browser,
     live,
     live_server,
