@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 
 from portal.models import ROLES
@@ -23,6 +24,10 @@ def register_cli(app: Flask) -> None:
             user = users.register_user(email=email, name=name or "", password=password, role=role)
         except TicketError as e:
             raise click.ClickException(e.message) from None
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            raise click.ClickException(
+                "The database has no tables yet: run `flask db upgrade` first."
+            ) from None
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
     @app.cli.command("seed-demo")

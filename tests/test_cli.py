@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from portal.extensions import db
 from portal.models import Ticket, User
 from portal.services import users as user_service
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_create_user(app):
@@ -43,3 +50,54 @@ def test_seed_demo_prints_logins_and_is_idempotent_with_if_empty(app):
     again = runner.invoke(args=["seed-demo", "--tickets", "12", "--if-empty"])
     assert again.exit_code == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == tickets
+
+
+def _bare_env(tmp_path) -> dict:
+    """What a new user has in a fresh shell: no FLASK_APP, no SECRET_KEY, no DATABASE_URL."""
+    drop = {"FLASK_APP", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE", "FLASK_DEBUG"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["PORTAL_INSTANCE_DIR"] = str(tmp_path)
+    return env
+
+
+def test_flask_commands_work_from_the_repo_root_with_no_environment(tmp_path):
+    flask = [sys.executable, "-m", "flask"]
+    env = _bare_env(tmp_path)
+    upgrade = subprocess.run(
+        [*flask, "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    made = subprocess.run(
+        [
+            *flask,
+            "create-user",
+            "ops@example.test",
+            "--role",
+            "admin",
+            "--password",
+            "long-enough-pw",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Created admin ops@example.test" in made.stdout
+    assert (tmp_path / "portal.db").exists()
+
+
+def test_gunicorn_entry_point_refuses_to_serve_without_secret_key(tmp_path):
+    env = _bare_env(tmp_path)
+    env.pop("FLASK_RUN_FROM_CLI", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "SECRET_KEY must be set" in proc.stderr
