@@ -61,8 +61,13 @@ _HANDLERS: dict[str, list] = {}
 
 
 def on(event: str):
+    """Register a handler; registering the same one again (every create_app) is a no-op."""
+
     def register(fn):
-        _HANDLERS.setdefault(event, []).append(fn)
+        handlers = _HANDLERS.setdefault(event, [])
+        key = (fn.__module__, fn.__name__)
+        if all((h.__module__, h.__name__) != key for h in handlers):
+            handlers.append(fn)
         return fn
 
     return register

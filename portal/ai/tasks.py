@@ -121,13 +121,6 @@ def on_ticket_updated(
         db.session.rollback()
 
 
-_registered = False
-
-
 def register_handlers() -> None:
-    global _registered
-    if _registered:
-        return
     queue.on("ticket_created")(on_ticket_created)
     queue.on("ticket_updated")(on_ticket_updated)
-    _registered = True

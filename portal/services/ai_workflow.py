@@ -149,11 +149,8 @@ def _mark_suggestion_used(service, suggestion_id, reply) -> None:
     """The posted answer is the suggestion, used as it was (so it is not offered again)."""
     if not suggestion_id:
         return
-    record = getattr(service, "record_suggestion_use", None)
-    if record is None:
-        return
     try:
-        record(suggestion_id, reply)
+        service.record_suggestion_use(suggestion_id, reply)
     except Exception:  # bookkeeping must never undo an answer already sent
         log.warning("could not record use of suggestion %s", suggestion_id, exc_info=True)
         db.session.rollback()

@@ -128,14 +128,7 @@ def on_ticket_triaged(ticket_id: int, **_: Any) -> None:
         db.session.rollback()
 
 
-_registered = False
-
-
 def register_handlers() -> None:
-    global _registered
-    if _registered:
-        return
     from portal import tasks
 
     tasks.on("ticket_triaged")(on_ticket_triaged)
-    _registered = True

@@ -277,16 +277,9 @@ def _safe(handler):
     return run
 
 
-_registered = False
-
-
 def register_handlers() -> None:
-    global _registered
-    if _registered:
-        return
     from portal import tasks
 
     tasks.on("ticket_created")(_safe(on_ticket_created))
     tasks.on("ticket_updated")(_safe(on_ticket_updated))
     tasks.on("reply_added")(_safe(on_reply_added))
-    _registered = True

@@ -207,7 +207,6 @@ def _suggestion_ctx(ticket: Ticket, draft, *, style: str | None = None) -> dict:
         "feedback_form": FeedbackForm(formdata=None),
         "feedback_on": bool(get_setting("RESPONSE_FEEDBACK")),
         "threshold": _threshold(ticket),
-        "rewrite_on": hasattr(ai_workflow.facade(), "rewrite_reply"),
     }
 
 
@@ -239,7 +238,7 @@ def ai_panel(ticket_id: int):
         draft_unavailable=draft is None,
         triage=triage,
         triage_offer=_triage_offer(ticket, triage),
-        long_thread=is_long_thread(ticket) and hasattr(service, "summarize"),
+        long_thread=is_long_thread(ticket),
     )
 
 
@@ -251,18 +250,10 @@ def ai_suggestion_regenerate(ticket_id: int):
         abort(400)
     service = ai_workflow.facade()
     try:
-        draft = _regenerate(service, ticket)
+        draft = service.draft_reply(ticket, fresh=True)
     except service.AIUnavailable:
         return _unavailable(ticket, "suggestion")
     return _fragment("staff/partials/_ai_suggestion.html", **_suggestion_ctx(ticket, draft))
-
-
-def _regenerate(service, ticket: Ticket):
-    """A new draft; the facade's draft_reply(ticket, fresh=True) when it supports it."""
-    try:
-        return service.draft_reply(ticket, fresh=True)
-    except TypeError:
-        return service.draft_reply(ticket)
 
 
 @bp.post("/tickets/<int:ticket_id>/ai/rewrite")
@@ -286,15 +277,8 @@ def ai_suggestion_rewrite(ticket_id: int):
             message="Choose a style, and have a suggestion to rewrite.",
         )
     service = ai_workflow.facade()
-    rewrite = getattr(service, "rewrite_reply", None)
-    if rewrite is None:
-        return _fragment(
-            "staff/partials/_ai_message.html",
-            ticket=ticket,
-            message="Rewriting is not available yet.",
-        )
     try:
-        draft = rewrite(
+        draft = service.rewrite_reply(
             ticket,
             form.text.data,
             form.style.data,
@@ -312,16 +296,8 @@ def ai_suggestion_rewrite(ticket_id: int):
 def ai_summary(ticket_id: int):
     ticket = _ticket_or_off(ticket_id)
     service = ai_workflow.facade()
-    summarize = getattr(service, "summarize", None)
-    if summarize is None:
-        return _fragment(
-            "staff/partials/_ai_message.html",
-            ticket=ticket,
-            message="Summaries are not available yet.",
-            what="summary",
-        )
     try:
-        summary = summarize(ticket)
+        summary = service.summarize(ticket)
     except service.AIUnavailable:
         return _unavailable(ticket, "summary")
     return _fragment("staff/partials/_ai_summary.html", ticket=ticket, summary=summary)

@@ -158,15 +158,10 @@ def reply_create(ticket_id: int):
 
 def _record_suggestion_use(form: StaffReplyForm, reply) -> None:
     """When a reply started from an AI suggestion, the AI layer measures the edit distance."""
-    if not form.suggestion_id.data:
-        return
-    try:
+    if form.suggestion_id.data:
         from portal.ai import service as ai_service
-    except ImportError:
-        return
-    record = getattr(ai_service, "record_suggestion_use", None)
-    if record:
-        record(form.suggestion_id.data, reply)
+
+        ai_service.record_suggestion_use(form.suggestion_id.data, reply)
 
 
 @bp.post("/tickets/<int:ticket_id>/fields")

@@ -122,7 +122,9 @@ def test_rewrite_validates_its_input(client, login_as, staff, waiting):
         data={"style": "friendlier", "text": "Hello. Do X."},
         headers=HX,
     )
-    assert ok.status_code == 200  # a suggestion, or "not available yet" until the facade has it
+    assert ok.status_code == 200
+    assert f'id="ticket-{waiting.id}-ai-suggestion"' in ok.get_data(as_text=True)
+    assert "(Friendlier)" in ok.get_data(as_text=True)
 
 
 def test_feedback_thumbs_with_comment(client, login_as, staff, waiting):
