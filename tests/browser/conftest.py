@@ -54,11 +54,85 @@ class Person:
     role: str
 
 
+class InFlight:
+    """WSGI middleware tracking the requests the live server is still answering.
+
+    A test's last click can start a request (an htmx panel loading, say) that is still running
+    when the test ends; the next test's table reset, or the session's shutdown, would then pull
+    the database out from under it. Teardown waits for these requests to end first.
+    """
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self._running: dict[int, str] = {}
+        self._idle = threading.Condition()
+        self._next_key = 0
+
+    def __call__(self, environ, start_response):
+        with self._idle:
+            self._next_key += 1
+            key = self._next_key
+            self._running[key] = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+        try:
+            body = self.wsgi_app(environ, start_response)
+        except BaseException:
+            self._done(key)
+            raise
+        return _ClosingBody(body, lambda: self._done(key))
+
+    def _done(self, key: int) -> None:
+        with self._idle:
+            self._running.pop(key, None)
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> list[str]:
+        """Wait for running requests to end; return those still running after ``timeout``."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._running, timeout=timeout)
+            return list(self._running.values())
+
+
+class _ClosingBody:
+    """A response body that closes itself (running Flask's teardown) once fully read.
+
+    Werkzeug's development server closes the body only after draining the request socket,
+    and skips the close when that drain fails on a connection the browser has already reset.
+    The app context, and its database connection, would then never be given back.
+    """
+
+    def __init__(self, body, done) -> None:
+        self._body = body
+        self._it = iter(body)
+        self._done = done
+        self._closed = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._it)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            self._done()
+
+
 @dataclass
 class LiveServer:
     app: Flask
     url: str
     on_postgres: bool
+    in_flight: InFlight
     _thread: threading.Thread = field(repr=False)
     # Every 5xx the server answered, as "METHOD /path -> status": a test fails on any of them.
     server_errors: list[str] = field(default_factory=list)
@@ -71,6 +145,7 @@ class LiveServer:
 
     def reset_db(self) -> None:
         """Empty every table (a fresh database per test, as in the rest of the suite)."""
+        self.in_flight.wait_idle()
         with self.app.app_context():
             if self.on_postgres:
                 db.create_all()  # no-op when the schema exists
@@ -143,10 +218,18 @@ def _start_live_server(stack: contextlib.ExitStack, tmp_dir: Path) -> LiveServer
         with app.app_context():
             db.engine.dispose()
 
+    in_flight = InFlight(app.wsgi_app)
+    app.wsgi_app = in_flight
     stack.callback(dispose)
+    stack.callback(in_flight.wait_idle)
     base_url, thread = stack.enter_context(serve(app))
     return LiveServer(
-        app=app, url=base_url, on_postgres=on_postgres, _thread=thread, server_errors=errors
+        app=app,
+        url=base_url,
+        on_postgres=on_postgres,
+        in_flight=in_flight,
+        _thread=thread,
+        server_errors=errors,
     )
 
 
@@ -200,6 +283,10 @@ def live(live_server) -> Iterator[LiveServer]:
     live_server.reset_db()
     live_server.server_errors.clear()
     yield live_server
+    # Pages are closed by now (new_page depends on this fixture); let their last requests end
+    # so that their errors, if any, are counted against this test.
+    running = live_server.in_flight.wait_idle()
+    assert not running, f"the live server is still answering {running}"
     errors = list(live_server.server_errors)
     assert not errors, f"the live server answered 5xx (tracebacks in the captured log): {errors}"
 
