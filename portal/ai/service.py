@@ -317,10 +317,22 @@ def _excerpt(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _local_draft(ticket: Ticket, hits: list[retrieval.Hit]) -> DraftResult:
-    """A retrieval answer: the closest article or resolved ticket's answer, quoted."""
+def _local_draft(
+    ticket: Ticket, hits: list[retrieval.Hit], *, after: tuple[str, int] | None = None
+) -> DraftResult:
+    """A retrieval answer: the closest article or resolved ticket's answer, quoted.
+
+    ``after`` is the source the previous draft quoted when staff press "regenerate": the new
+    draft quotes the next match (with that match's own confidence), and after the last match
+    the round starts again.
+    """
     name = ticket.user.name if ticket.user else "there"
-    if not hits or hits[0].score < 0.08:
+    hits = [h for h in hits if h.score >= 0.08]
+    keys = [(h.doc.kind, h.doc.id) for h in hits]
+    if after in keys:
+        start = (keys.index(after) + 1) % len(hits)
+        hits = hits[start:] + hits[:start]
+    if not hits:
         return DraftResult(
             text=(
                 f"Hello {name},\n\nThank you for your message. A member of our support team "
@@ -382,7 +394,7 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
     started = time.perf_counter()
     try:
         hits = retrieval.search(_ticket_query(ticket), k=3, exclude_ticket=ticket.id)
-        result = _local_draft(ticket, hits)
+        result = _local_draft(ticket, hits, after=_last_quoted(ticket) if fresh else None)
     except Exception as e:
         log.exception("local draft failed")
         usage.record(
@@ -404,6 +416,19 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
     if result.confidence < threshold_for(ticket.category) and gemini_configured():
         result = _gemini_draft(ticket, hits, fresh=fresh) or result
     return _store_draft(ticket, result)
+
+
+def _last_quoted(ticket: Ticket) -> tuple[str, int] | None:
+    """The source the ticket's latest reply suggestion quoted (its first), if any."""
+    sources = db.session.scalar(
+        sa.select(AISuggestion.sources)
+        .where(AISuggestion.ticket_id == ticket.id, AISuggestion.kind == "reply")
+        .order_by(AISuggestion.id.desc())
+        .limit(1)
+    )
+    if not sources:
+        return None
+    return sources[0]["kind"], int(sources[0]["id"])
 
 
 def _store_draft(ticket: Ticket, result: DraftResult) -> DraftResult:

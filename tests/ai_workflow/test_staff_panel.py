@@ -105,6 +105,29 @@ def test_regenerate_returns_a_fresh_suggestion_fragment(client, login_as, staff,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AISuggestion)) == before + 1
 
 
+def test_regenerate_quotes_the_next_match_and_comes_round_again(client, login_as, staff, waiting):
+    kb_service.create_article(
+        staff,
+        title="Library print station login",
+        body="If the library print station does not print, log out of the print station, "
+        "log in again with your student card and send the document to the printer again.",
+        category="technical",
+    )
+    login_as(staff)
+
+    def quoted(html: str) -> str:
+        return re.search(r"knowledge-base article &#34;([^&]+)&#34;", html).group(1)
+
+    first = quoted(text(panel(client, waiting)))
+    regen = [
+        quoted(text(client.post(f"/staff/tickets/{waiting.id}/ai/regenerate", headers=HX)))
+        for _ in range(2)
+    ]
+    titles = {"Printing from the library", "Library print station login"}
+    assert {first, regen[0]} == titles  # a press shows the other article, not the same text
+    assert regen[1] == first  # two matches: the third draft starts the round again
+
+
 def test_rewrite_validates_its_input(client, login_as, staff, waiting):
     login_as(staff)
     bad = client.post(
