@@ -50,7 +50,8 @@ def ticket_dict(t: Ticket, viewer: User, *, with_responses: bool = False) -> dic
         "status": t.status,
         "assigned_to": user_brief(t.assigned_to),
         "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at),
+        # An internal note moves updated_at; the requester must not learn that one was written.
+        "updated_at": _iso(t.updated_at if viewer.is_staff else t.last_activity_at),
         "resolved_at": _iso(t.resolved_at),
         "last_activity_at": _iso(t.last_activity_at),
         "version": t.version,

@@ -175,7 +175,11 @@ def create_ticket_from_chat(
     limit = ticket_service.DESCRIPTION_MAX
     if len(description) > limit:
         description = description[: limit - 1] + "…"
-    ticket = ticket_service.create_ticket(user, title=title, description=description)
+    # The token makes a double click (two requests racing past the check above) return the
+    # ticket the first one made rather than open a second.
+    ticket = ticket_service.create_ticket(
+        user, title=title, description=description, client_token=f"chat-{conv.id}"
+    )
     conv.ticket_id = ticket.id
     _set_context(conv, ticket_created=ticket.id)
     db.session.commit()

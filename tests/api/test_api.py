@@ -117,6 +117,18 @@ def test_internal_notes_reach_staff_only(client, user, staff):
     }
 
 
+def test_an_internal_note_leaves_no_trace_in_the_requesters_view(client, user, staff):
+    ticket = make_ticket(user)
+    ticket_service.add_reply(ticket, staff, "Public answer")
+    before = client.get(f"/api/tickets/{ticket.id}/", headers=bearer(user)).json
+    staff_before = client.get(f"/api/tickets/{ticket.id}/", headers=bearer(staff)).json
+    ticket_service.add_reply(ticket, staff, "Internal: refund approved", internal=True)
+    after = client.get(f"/api/tickets/{ticket.id}/", headers=bearer(user)).json
+    assert after == before
+    staff_after = client.get(f"/api/tickets/{ticket.id}/", headers=bearer(staff)).json
+    assert staff_after["updated_at"] > staff_before["updated_at"]
+
+
 def test_user_cannot_post_internal_note(client, user):
     ticket = make_ticket(user)
     resp = client.post(

@@ -231,6 +231,24 @@ def test_chat_becomes_a_ticket_with_the_chat_attached(client, login_as, user, st
     )
 
 
+def test_two_racing_requests_make_one_ticket_from_a_chat(client, login_as, user):
+    from portal.chat import service as chat_service
+
+    login_as(user)
+    conv = start(client)
+    say(client, conv, "The lab computers will not start")
+    first = chat_service.create_ticket_from_chat(conv, user, title="Lab computers dead")
+    # The second request read the conversation before the first one committed.
+    db.session.execute(
+        sa.update(AIConversation).where(AIConversation.id == conv.id).values(ticket_id=None)
+    )
+    db.session.commit()
+    db.session.refresh(conv)
+    second = chat_service.create_ticket_from_chat(conv, user, title="Lab computers dead")
+    assert second.id == first.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 1
+
+
 def test_hand_over_creates_a_flagged_ticket(client, login_as, user):
     login_as(user)
     conv = start(client)
