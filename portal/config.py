@@ -56,6 +56,8 @@ class Config:
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    # Kept as text: the notification service reads it and falls back on a bad value.
+    SMTP_RETRY_DELAY = os.environ.get("SMTP_RETRY_DELAY") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "support@localhost")
     # The public address, for links in emails sent by task workers (no request to read it from).
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")

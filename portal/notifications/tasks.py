@@ -1,13 +1,26 @@
-"""The notification email task: thin, it calls the service inside an app context."""
+"""The notification email task: thin, it calls the service inside an app context.
+
+Transient mail failures are retried by huey itself: the service raises EmailRetry while
+`task.retries` (counted down by huey after each failure) is above zero, and records "failed"
+on the last attempt. The delay between attempts comes from SMTP_RETRY_DELAY.
+"""
 
 from __future__ import annotations
 
 from portal.tasks import app_context, huey
 
+EMAIL_RETRIES = 3  # after the first attempt: four in all
 
-@huey.task()
-def send_notification_email(notification_id: int) -> str:
+
+# retry_delay=60 is only the default: each run sets it from the service's retry_delay().
+@huey.task(retries=EMAIL_RETRIES, retry_delay=60, context=True)
+def send_notification_email(notification_id: int, task=None) -> str:
     from portal.services import notifications
 
+    retries_left = task.retries if task is not None else 0
+    attempt = max(1, EMAIL_RETRIES - retries_left + 1)
     with app_context():
-        return notifications.send_email(notification_id)
+        if task is not None:
+            # Read per run, so the app config (not only this decorator) sets the pause.
+            task.retry_delay = notifications.retry_delay()
+        return notifications.send_email(notification_id, attempt=attempt, retries_left=retries_left)

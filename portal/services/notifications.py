@@ -10,7 +10,10 @@ Who hears about what (the ticket service dispatches the events after its commit)
 - reply_added, internal note → nobody: the user never hears about notes.
 
 Email goes out from a task with a timeout. A mail failure is logged and recorded on the
-notification; it never fails the ticket or reply that caused it.
+notification; it never fails the ticket or reply that caused it. A transient failure (the
+server unreachable or slow, a 4xx reply) leaves the email "pending" and the task is retried
+by huey, SMTP_RETRY_DELAY seconds apart; a permanent one (a 5xx reply, bad credentials, an
+unbuildable message) or the last retry records "failed". A "sent" email is never sent again.
 """
 
 from __future__ import annotations
@@ -34,10 +37,15 @@ log = logging.getLogger(__name__)
 MESSAGE_MAX = 255
 MAX_ID = 2**31 - 1  # beyond an SQL integer: a 404, not a database error
 SMTP_TIMEOUT = 10  # seconds; SMTP_TIMEOUT in the app config overrides it
+SMTP_RETRY_DELAY = 60  # seconds between attempts; SMTP_RETRY_DELAY in the app config overrides it
 
 
 class NotificationNotFound(LookupError):
     pass
+
+
+class EmailRetry(Exception):
+    """A transient mail failure with attempts left: the task raises it so huey retries."""
 
 
 # ---------------------------------------------------------------------------- in-app
@@ -169,32 +177,96 @@ def build_email(note: Notification) -> EmailMessage:
     return msg
 
 
-def send_email(notification_id: int) -> str:
-    """Send one notification's email; returns and records "sent", "failed" or "off"."""
+def retry_delay() -> float:
+    """Seconds before a transiently failed email is tried again (SMTP_RETRY_DELAY)."""
+    value = current_app.config.get("SMTP_RETRY_DELAY")
+    if value is None:
+        value = SMTP_RETRY_DELAY
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        log.warning("SMTP_RETRY_DELAY=%r is not a number; using %s", value, SMTP_RETRY_DELAY)
+        return float(SMTP_RETRY_DELAY)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try later: the server unreachable, slow or gone, or a 4xx reply.
+
+    Permanent: a 5xx reply, refused credentials, a message that cannot be built (ValueError).
+    The order matters: every SMTPException is an OSError.
+    """
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return False
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= int(exc.smtp_code) < 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= int(code) < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPException):
+        return False  # e.g. AUTH not offered by the server: configuration, not weather
+    return isinstance(exc, OSError)  # refused, reset, timed out, DNS
+
+
+def _deliver(msg: EmailMessage) -> None:
+    cfg = current_app.config
+    timeout = float(cfg.get("SMTP_TIMEOUT") or SMTP_TIMEOUT)
+    s = smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout)
+    try:
+        s.ehlo()
+        if s.has_extn("starttls"):
+            s.starttls(context=ssl.create_default_context())
+            s.ehlo()
+        if cfg.get("SMTP_USERNAME"):
+            s.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+        s.send_message(msg)
+    except BaseException:
+        s.close()
+        raise
+    # The server has accepted the message: a failure to say goodbye must not cause a resend.
+    try:
+        s.quit()
+    except (OSError, smtplib.SMTPException):
+        s.close()
+
+
+def send_email(notification_id: int, *, attempt: int = 1, retries_left: int = 0) -> str:
+    """Send one notification's email; returns and records "sent", "failed" or "off".
+
+    On a transient failure with `retries_left`, records "pending" with the reason and raises
+    EmailRetry so the queue tries again; the task passes its attempt and remaining retries.
+    """
     note = db.session.get(Notification, notification_id)
     if note is None:
         return "off"
     if note.email_status == "sent":
         return "sent"
-    cfg = current_app.config
-    if not cfg.get("SMTP_HOST"):
+    if not current_app.config.get("SMTP_HOST"):
         _record_email(notification_id, "off")
         return "off"
     try:
-        msg = build_email(note)
-        timeout = float(cfg.get("SMTP_TIMEOUT") or SMTP_TIMEOUT)
-        with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout) as s:
-            s.ehlo()
-            if s.has_extn("starttls"):
-                s.starttls(context=ssl.create_default_context())
-                s.ehlo()
-            if cfg.get("SMTP_USERNAME"):
-                s.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
-            s.send_message(msg)
+        _deliver(build_email(note))
     except (OSError, smtplib.SMTPException, ValueError) as e:
-        log.warning("email for notification %s failed: %s", notification_id, e)
         db.session.rollback()
-        _record_email(notification_id, "failed", f"{type(e).__name__}: {e}")
+        reason = f"{type(e).__name__}: {e}"
+        if is_transient(e) and retries_left > 0:
+            log.warning(
+                "email for notification %s failed (attempt %s), will retry: %s",
+                notification_id,
+                attempt,
+                reason,
+            )
+            _record_email(
+                notification_id,
+                "pending",
+                f"attempt {attempt} failed, retrying in {retry_delay():g} s: {reason}",
+            )
+            raise EmailRetry(reason) from e
+        log.warning("email for notification %s failed: %s", notification_id, reason)
+        if is_transient(e) and attempt > 1:
+            reason = f"gave up after {attempt} attempts: {reason}"
+        _record_email(notification_id, "failed", reason)
         return "failed"
     _record_email(notification_id, "sent")
     return "sent"

@@ -62,6 +62,53 @@ def smtp_server(app):
 
 
 @pytest.fixture
+def start_smtp(app):
+    """start_smtp(handler=None, port=None) runs a real SMTP server on 127.0.0.1 (by default on
+    the port the app already sends to) and returns its handler; every one stops at teardown."""
+    controllers: list[Controller] = []
+
+    def start(handler=None, port: int | None = None):
+        handler = handler or Inbox()
+        controller = Controller(handler, hostname="127.0.0.1", port=port or app.config["SMTP_PORT"])
+        controller.start()
+        controllers.append(controller)
+        return handler
+
+    try:
+        yield start
+    finally:
+        for controller in controllers:
+            controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def empty_task_schedule():
+    """Email retries wait on huey's schedule, which immediate mode never runs: none may leak
+    from one test into the next."""
+    from portal.notifications.tasks import send_notification_email
+
+    queue = send_notification_email.huey
+    queue.storage.flush_schedule()
+    yield
+    queue.storage.flush_schedule()
+
+
+def run_scheduled() -> list:
+    """Be the consumer's scheduler without the wait: take every task now on the schedule off it
+    and run it once, as if its time had come. Returns the tasks run."""
+    from portal.notifications.tasks import send_notification_email
+
+    queue = send_notification_email.huey
+    tasks = queue.scheduled()
+    if not tasks:
+        return []
+    due = queue.read_schedule(max(task.eta for task in tasks))
+    for task in due:
+        queue.execute(task, timestamp=task.eta)
+    return due
+
+
+@pytest.fixture
 def smtp_down(app):
     """SMTP configured, but nothing listens on the port."""
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT=2)
