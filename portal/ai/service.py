@@ -651,6 +651,12 @@ def _local_chat_reply(hits: list[retrieval.Hit]) -> str:
     return "\n".join(lines)
 
 
+def _local_chat_confidence(hits: list[retrieval.Hit]) -> float:
+    """How sure the local chat answer is: the draft confidence of its best article."""
+    kb = [h for h in hits if h.doc.kind == "kb" and h.score >= 0.08]
+    return _draft_confidence(kb[0].score)[0] if kb else 0.0
+
+
 def chat(conversation: AIConversation, message: str) -> ChatResult:
     """The assistant's reply; the conversation's context is updated and committed."""
     if not get_setting("AI_RESPONSE_ENABLED"):
@@ -663,7 +669,12 @@ def chat(conversation: AIConversation, message: str) -> ChatResult:
     recent_user = [m["text"] for m in history if m.get("role") == "user"][-2:]
     hits = retrieval.search(" ".join([*recent_user, message]), k=3)
     provider, reply = "local", None
-    if gemini_configured():
+    # The cascade, as for triage and drafts: a message that on its own strongly matches an
+    # article is answered locally; a vaguer one, or a follow-up that leans on the earlier
+    # turns, is worth a Gemini call.
+    if gemini_configured() and _local_chat_confidence(
+        retrieval.search(message, k=1)
+    ) < threshold_for(None):
         contents = []
         for turn in history[-CHAT_HISTORY_TURNS:]:
             if turn.get("role") == "user":

@@ -274,6 +274,29 @@ def test_chat_falls_back_when_stream_fails(gemini_app, fake_gemini, user):
     ]
 
 
+def test_chat_answers_a_clear_article_match_locally(gemini_app, fake_gemini, user, staff):
+    from portal.services import kb as kb_service
+
+    kb_service.create_article(
+        staff,
+        title="Resetting your password",
+        body="To reset your password, open the login page and choose Forgot password. "
+        "The reset link in the email works once and expires after one hour.",
+        category="technical",
+    )
+    update_settings({"AI_CONFIDENCE_THRESHOLD": 0.5})
+    conversation = AIConversation(user_id=user.id, conversation_id="conv-3", context={})
+    db.session.add(conversation)
+    db.session.commit()
+    sure = service.chat(conversation, "How do I reset my password? The reset link expired.")
+    assert sure.provider == "local"
+    assert "Resetting your password" in sure.reply
+    assert fake_gemini.count() == 0
+    unsure = service.chat(conversation, "Can I bring a guest to the graduation ceremony?")
+    assert unsure.provider == "gemini"
+    assert fake_gemini.count("stream") == 1
+
+
 def test_no_key_means_no_client(ai_app, fake_gemini, set_threshold):
     set_threshold(0.999)
     assert not service.gemini_configured()
