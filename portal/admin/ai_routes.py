@@ -362,7 +362,44 @@ def auto_apply_stats(days: list[date]) -> dict:
     }
 
 
-def build_charts(days: list[date], usage: dict, sugg: dict, auto: dict) -> list[Chart]:
+def chat_rating_stats(days: list[date]) -> dict:
+    """Users' 1-5 ratings of ended AI chats, by the day they rated."""
+    from portal.models import AIConversation
+
+    start = datetime.combine(days[0], datetime.min.time())
+    index = {d: i for i, d in enumerate(days)}
+    n = len(days)
+    feedback = AIConversation.context["feedback"]
+    rows = db.session.execute(
+        sa.select(feedback["rating"].as_integer(), feedback["at"].as_string()).where(
+            AIConversation.is_active.is_(False),
+            AIConversation.updated_at >= start,
+            feedback["rating"].as_integer().is_not(None),
+        )
+    ).all()
+    ratings: dict[int, list[int]] = defaultdict(list)
+    distribution = dict.fromkeys(range(1, 6), 0)
+    for rating, at in rows:
+        try:
+            i = index.get(_day(at))
+        except ValueError:
+            continue
+        if i is None or rating not in distribution:
+            continue
+        ratings[i].append(rating)
+        distribution[rating] += 1
+    every = [r for i in range(n) for r in ratings[i]]
+    return {
+        "average": [sum(ratings[i]) / len(ratings[i]) if ratings[i] else None for i in range(n)],
+        "count": len(every),
+        "overall": sum(every) / len(every) if every else None,
+        "distribution": distribution,
+    }
+
+
+def build_charts(
+    days: list[date], usage: dict, sugg: dict, auto: dict, chats: dict | None = None
+) -> list[Chart]:
     labels = [d.strftime("%d %b") for d in days]
     providers = sorted(usage["calls"])
     colors = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(providers)}
@@ -423,6 +460,19 @@ def build_charts(days: list[date], usage: dict, sugg: dict, auto: dict) -> list[
             [{"name": "precision", "color": PALETTE[2], "values": auto["precision"]}],
             y_max=1.0,
             percent=True,
+        ),
+        Chart(
+            "Chat ratings by users (average, 1-5)",
+            "line",
+            labels,
+            [
+                {
+                    "name": "average rating",
+                    "color": PALETTE[3],
+                    "values": (chats or {}).get("average", [None] * len(days)),
+                }
+            ],
+            y_max=5.0,
         ),
     ]
 
@@ -496,6 +546,7 @@ def _dashboard(
     usage = usage_stats(days)
     sugg = suggestion_stats(days)
     auto = auto_apply_stats(days)
+    chats = chat_rating_stats(days)
     overrides = current_overrides()
     if form is None:
         form = ThresholdForm(
@@ -511,7 +562,8 @@ def _dashboard(
         status=status,
         days=n,
         ranges=RANGES,
-        charts=build_charts(days, usage, sugg, auto),
+        charts=build_charts(days, usage, sugg, auto, chats),
+        chats=chats,
         usage=usage,
         sugg=sugg,
         auto=auto,

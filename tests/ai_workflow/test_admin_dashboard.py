@@ -100,6 +100,24 @@ def test_auto_apply_precision_counts_staff_corrections(client, login_as, admin, 
     assert "category 50% (1/2)" in html
 
 
+def test_chat_ratings_become_an_average_and_a_chart(client, login_as, admin, user):
+    from portal.chat import service as chat_service
+
+    for rating in (5, 4, 2):
+        conv = chat_service.start_conversation(user)
+        chat_service.end_conversation(conv)
+        chat_service.record_feedback(conv, rating, "<b>comment</b>")
+    unrated = chat_service.start_conversation(user)
+    chat_service.end_conversation(unrated)
+
+    login_as(admin)
+    html = text(client.get("/admin/ai"))
+    assert '<span class="n">3.7 / 5</span> chat rating (3 rated)' in html
+    assert "1★ 0, 2★ 1, 3★ 0, 4★ 1, 5★ 1" in html
+    chart = html.split("Chat ratings by users")[1].split("</section>")[0]
+    assert "<svg" in chart and "No data in this period yet." not in chart
+
+
 def test_percentile_and_prices():
     assert ai_routes.percentile([], 50) is None
     assert ai_routes.percentile([5], 95) == 5
