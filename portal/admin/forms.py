@@ -57,3 +57,9 @@ class RoleForm(FlaskForm):
 
 class ActiveForm(FlaskForm):
     active = BooleanField("Active")
+
+
+class CategoryMatrixForm(FlaskForm):
+    """The who-handles-what matrix on /admin/categories. The form carries the CSRF token; its
+    rows depend on who is staff, so the view reads them from the request: one hidden
+    ``person`` per listed user and checkboxes named ``categories-<user id>``."""

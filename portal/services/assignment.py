@@ -76,6 +76,67 @@ def coverage() -> dict[str, list[str]]:
     return {c: [u.name for u in people if c in (u.categories or [])] for c in CATEGORIES}
 
 
+def staff_members() -> list[User]:
+    """Everyone who can handle categories: active, non-bot staff and admins, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_(("staff", "admin")), User.active.is_(True), User.is_bot.is_(False))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def open_by_category() -> dict[str | None, tuple[int, int]]:
+    """{category (None for uncategorised): (open + in-progress tickets, of which unassigned)}."""
+    rows = db.session.execute(
+        sa.select(
+            Ticket.category,
+            sa.func.count(),
+            sa.func.sum(sa.case((Ticket.assigned_to_id.is_(None), 1), else_=0)),
+        )
+        .where(Ticket.status.in_(OPEN_STATUSES))
+        .group_by(Ticket.category)
+    ).all()
+    return {category: (total, unassigned or 0) for category, total, unassigned in rows}
+
+
+def set_category_matrix(matrix: dict[int, list[str]]) -> list[User]:
+    """Set the categories of several staff members at once (the admin's matrix).
+
+    Everything is checked before anything is written, and one commit saves it all: a bad
+    category or a person who is not active staff raises TicketError and changes nothing.
+    An empty list is valid (the person handles nothing). Returns the people whose categories
+    changed.
+    """
+    unknown = sorted({str(c) for cats in matrix.values() for c in cats if c not in CATEGORIES})
+    if unknown:
+        shown = ", ".join(repr(c[:40]) for c in unknown[:3])
+        raise TicketError(
+            f"Choose categories from the list ({shown} is not one).", field="categories"
+        )
+    people = {
+        u.id: u
+        for u in db.session.scalars(sa.select(User).where(User.id.in_(list(matrix))))
+        if u.is_staff and u.active and not u.is_bot
+    }
+    missing = [uid for uid in matrix if uid not in people]
+    if missing:
+        raise TicketError(
+            f"User #{missing[0]} is not active staff: reload the page and try again.",
+            field="people",
+        )
+    changed = []
+    for uid, categories in matrix.items():
+        person = people[uid]
+        chosen = [c for c in CATEGORIES if c in set(categories)]
+        if chosen != list(person.categories or []):
+            person.categories = chosen
+            changed.append(person)
+    db.session.commit()
+    return changed
+
+
 def least_loaded_staff(category: str) -> User | None:
     candidates = staff_for_category(category)
     if not candidates:

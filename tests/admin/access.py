@@ -1,0 +1,13 @@
+"""Access expectations for the admin categories page, merged into tests/test_access_matrix.py."""
+
+from tests.test_access_matrix import LOGIN, Access, Redirect
+
+_ADMIN_ONLY = (LOGIN, 403, 403, 403)
+
+ACCESS = {
+    ("admin.categories_edit", "GET"): Access("/admin/categories", (*_ADMIN_ONLY, 200)),
+    # An empty matrix (no people listed) is a valid save that changes nothing.
+    ("admin.categories_edit", "POST"): Access(
+        "/admin/categories", (*_ADMIN_ONLY, Redirect("/admin/categories"))
+    ),
+}
