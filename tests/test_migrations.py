@@ -119,3 +119,40 @@ def test_upgrade_from_empty_postgres():
     finally:
         run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     _assert_agree(diffs, tables)
+
+
+def test_priority_rank_migration_ranks_existing_tickets(tmp_path):
+    """Tickets saved before the priority_rank column existed sort by priority after upgrade."""
+    app = create_app(
+        portal_config.TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}"
+    )
+    with app.app_context(), _KeepLogging():
+        try:
+            flask_migrate.upgrade(revision="ee041902002f")  # the schema before the column
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, name, password_hash, role, active, is_bot,"
+                        " categories, created_at) VALUES (1, 'u@x.test', 'U', '', 'user', 1, 0,"
+                        " '[]', '2026-01-01')"
+                    )
+                )
+                for i, priority in enumerate(["medium", "urgent", "low", "high"], start=1):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO tickets (id, user_id, title, description, priority,"
+                            " status, created_at, updated_at, last_activity_at, version,"
+                            " needs_human) VALUES (:id, 1, 't', 'd', :p, 'open', '2026-01-01',"
+                            " '2026-01-01', '2026-01-01', 1, 0)"
+                        ),
+                        {"id": i, "p": priority},
+                    )
+            flask_migrate.upgrade()
+            with db.engine.connect() as conn:
+                ranked = conn.execute(
+                    sa.text("SELECT priority FROM tickets ORDER BY priority_rank DESC")
+                ).scalars()
+                assert list(ranked) == ["urgent", "high", "medium", "low"]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -64,6 +64,9 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_user_last_activity", "user_id", "last_activity_at"),
         sa.Index("ix_tickets_category_status", "category", "status"),
         sa.Index("ix_tickets_priority_status", "priority", "status"),
+        # The queue's "most urgent first" sort reads this index in order instead of ranking
+        # and sorting every matching row.
+        sa.Index("ix_tickets_priority_rank", "priority_rank", "last_activity_at", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -73,6 +76,10 @@ class Ticket(db.Model):
     # None until someone (the submitter, the AI or staff) decides: "not sure" is a real answer.
     category: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     priority: so.Mapped[str] = so.mapped_column(sa.String(20), default="medium")
+    # PRIORITY_RANK[priority], kept in step by set_priority_rank below: urgent sorts first.
+    priority_rank: so.Mapped[int] = so.mapped_column(
+        sa.SmallInteger, default=PRIORITY_RANK["medium"], server_default=sa.text("1")
+    )
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
     assigned_to_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
@@ -99,6 +106,11 @@ class Ticket(db.Model):
         cascade="all, delete-orphan",
         order_by="TicketEvent.created_at, TicketEvent.id",
     )
+
+    @so.validates("priority")
+    def set_priority_rank(self, _key: str, value: str) -> str:
+        self.priority_rank = PRIORITY_RANK.get(value, PRIORITY_RANK["medium"])
+        return value
 
     @property
     def is_closed(self) -> bool:

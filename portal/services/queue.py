@@ -10,7 +10,7 @@ from flask import abort
 
 from portal.extensions import cache, db
 from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, User
-from portal.models.ticket import PRIORITY_RANK, search_document
+from portal.models.ticket import search_document
 
 SORTS = {
     "activity": "Last activity",
@@ -123,8 +123,9 @@ def queue_query(filters: QueueFilters, viewer: User) -> sa.Select:
     elif filters.sort == "oldest":
         stmt = stmt.order_by(Ticket.created_at.asc(), Ticket.id.asc())
     elif filters.sort == "priority":
-        rank = sa.case(PRIORITY_RANK, value=Ticket.priority, else_=0)
-        stmt = stmt.order_by(rank.desc(), Ticket.last_activity_at.desc(), Ticket.id.desc())
+        stmt = stmt.order_by(
+            Ticket.priority_rank.desc(), Ticket.last_activity_at.desc(), Ticket.id.desc()
+        )
     else:
         stmt = stmt.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
     return stmt

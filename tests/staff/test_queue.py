@@ -95,6 +95,16 @@ def test_sort_by_priority_and_age(client, login_as, staff, queue_data):
     assert _rows(text(client.get("/staff/?sort=newest")))[0] == "Login broken"
 
 
+def test_a_priority_change_moves_the_ticket_in_the_priority_sort(
+    client, login_as, staff, queue_data
+):
+    login_as(staff)
+    assert _rows(text(client.get("/staff/?sort=priority")))[-1] == "Dark mode"  # low
+    ticket_service.update_ticket(queue_data["c"], staff, {"priority": "urgent"})
+    # Both urgent now: the one changed last comes first.
+    assert _rows(text(client.get("/staff/?sort=priority")))[:2] == ["Dark mode", "Refund please"]
+
+
 def test_no_match_and_empty_queue_messages(client, login_as, staff):
     login_as(staff)
     assert "The queue is empty" in text(client.get("/staff/"))
