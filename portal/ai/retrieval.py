@@ -13,6 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import sqlalchemy as sa
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
@@ -134,6 +135,7 @@ def _load_docs() -> list[Doc]:
 class _Index:
     def __init__(self, docs: list[Doc]) -> None:
         self.docs = docs
+        self.kinds = np.array([d.kind for d in docs])
         self.vectorizer = None
         self.matrix = None
         if docs:
@@ -146,10 +148,12 @@ class _Index:
             except ValueError:  # only stop words
                 self.vectorizer = None
 
-    def search(self, query: str, k: int) -> list[Hit]:
+    def search(self, query: str, k: int, kinds: tuple[str, ...] | None = None) -> list[Hit]:
         if self.vectorizer is None or not query.strip():
             return []
         scores = linear_kernel(self.vectorizer.transform([query]), self.matrix)[0]
+        if kinds is not None:
+            scores = scores * np.isin(self.kinds, kinds)
         order = scores.argsort()[::-1][:k]
         return [Hit(self.docs[i], float(scores[i])) for i in order if scores[i] > 0]
 
@@ -158,7 +162,15 @@ _lock = threading.Lock()
 _index: dict[str, tuple[tuple, _Index]] = {}
 
 
-def search(query: str, *, k: int = 3, exclude_ticket: int | None = None) -> list[Hit]:
+def search(
+    query: str,
+    *,
+    k: int = 3,
+    exclude_ticket: int | None = None,
+    kinds: tuple[str, ...] | None = None,
+) -> list[Hit]:
+    """The k documents closest to ``query``; ``kinds=("kb",)`` keeps to help articles (many
+    similar resolved tickets would otherwise crowd them out of the top k)."""
     sig = _signature()
     key = sig[0]
     with _lock:
@@ -166,6 +178,6 @@ def search(query: str, *, k: int = 3, exclude_ticket: int | None = None) -> list
         if cached is None or cached[0] != sig:
             cached = (sig, _Index(_load_docs()))
             _index[key] = cached
-    hits = cached[1].search(query, k + 1)
+    hits = cached[1].search(query, k + 1, kinds)
     hits = [h for h in hits if not (h.doc.kind == "ticket" and h.doc.id == exclude_ticket)]
     return hits[:k]

@@ -393,8 +393,16 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
         raise AIUnavailable("AI responses are switched off.")
     started = time.perf_counter()
     try:
-        hits = retrieval.search(_ticket_query(ticket), k=3, exclude_ticket=ticket.id)
+        query = _ticket_query(ticket)
+        hits = retrieval.search(query, k=3, exclude_ticket=ticket.id)
         result = _local_draft(ticket, hits, after=_last_quoted(ticket) if fresh else None)
+        if not fresh and result.sources and result.sources[0]["kind"] != "kb":
+            # A help article that answers with confidence beats a closer resolved ticket:
+            # it is written for everyone, so the requester may see it as a first answer.
+            kb_hits = retrieval.search(query, k=3, kinds=("kb",))
+            from_kb = _local_draft(ticket, kb_hits)
+            if from_kb.sources and from_kb.confidence >= threshold_for(ticket.category):
+                hits, result = kb_hits, from_kb
     except Exception as e:
         log.exception("local draft failed")
         usage.record(
@@ -667,13 +675,14 @@ def chat(conversation: AIConversation, message: str) -> ChatResult:
     context = dict(conversation.context or {})
     history = list(context.get("messages", []))
     recent_user = [m["text"] for m in history if m.get("role") == "user"][-2:]
-    hits = retrieval.search(" ".join([*recent_user, message]), k=3)
+    # Chat answers from help articles only: a requester never sees another one's ticket.
+    hits = retrieval.search(" ".join([*recent_user, message]), k=3, kinds=("kb",))
     provider, reply = "local", None
     # The cascade, as for triage and drafts: a message that on its own strongly matches an
     # article is answered locally; a vaguer one, or a follow-up that leans on the earlier
     # turns, is worth a Gemini call.
     if gemini_configured() and _local_chat_confidence(
-        retrieval.search(message, k=1)
+        retrieval.search(message, k=1, kinds=("kb",))
     ) < threshold_for(None):
         contents = []
         for turn in history[-CHAT_HISTORY_TURNS:]:

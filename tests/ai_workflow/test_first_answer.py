@@ -302,3 +302,21 @@ def test_answer_built_on_another_users_ticket_waits_for_staff(staff):
         )
     ).one()
     assert "a person checks it first" in event.detail
+
+
+def test_a_confident_article_answers_even_when_a_resolved_ticket_is_closer(staff, article):
+    """Resolved tickets like this one outrank the article, yet the article is what answers."""
+    update_settings({"AI_CONFIDENCE_THRESHOLD": 0.2})
+    for n in range(3):
+        solved = password_ticket(make_user("user", name=f"Earlier Requester {n}"))
+        ticket_service.add_reply(solved, staff, "I have sent you a new password reset email.")
+        ticket_service.resolve_ticket(solved, staff)
+
+    newcomer = make_user("user")
+    ticket = password_ticket(newcomer)
+
+    [reply] = ai_replies(ticket)
+    assert reply.sources[0] == {"kind": "kb", "id": article.id}
+    assert all(src["kind"] == "kb" for src in reply.sources)
+    assert "Resetting your password" in reply.content
+    assert "Earlier Requester" not in reply.content

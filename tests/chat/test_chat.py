@@ -326,3 +326,26 @@ def test_pages_are_dual_mode(client, login_as, user):
         assert b"<html" not in fragment.data
         assert f'id="{fragment_id}"' in text(fragment)
         assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_chat_finds_the_article_among_many_similar_resolved_tickets(client, login_as, user, staff):
+    from portal.services import tickets as ticket_service
+
+    kb_service.create_article(
+        staff,
+        title="Two-factor authentication codes are rejected",
+        body="Authenticator codes depend on the clock of your phone: turn on automatic time.",
+        category="technical",
+    )
+    for _ in range(4):  # closer matches than the article, but never shown to another user
+        solved = make_ticket(
+            title="Authenticator codes rejected",
+            description="My authenticator codes are rejected every time.",
+        )
+        ticket_service.add_reply(solved, staff, "Fixed your account, codes are accepted now.")
+        ticket_service.resolve_ticket(solved, staff)
+    login_as(user)
+    conv = start(client)
+    html = text(say(client, conv, "My authenticator codes are rejected every time"))
+    assert "Two-factor authentication codes are rejected" in html
+    assert "Fixed your account" not in html
