@@ -4,6 +4,8 @@ once (the same categories staff choose on /staff/profile/, used by auto-assignme
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, request, url_for
 
 from portal.admin import bp
@@ -16,20 +18,22 @@ from portal.services.settings import get_setting
 
 PARTIAL = "admin/partials/_categories.html"
 FIELD_PREFIX = "categories-"
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+ID = re.compile(r"[0-9]{1,12}")
 
 
 def parse_matrix(formdata) -> dict[int, list[str]]:
     """{user id: [category, …]} from the posted matrix; TicketError for a malformed one."""
     matrix: dict[int, list[str]] = {}
     for raw in formdata.getlist("person"):
-        if not raw.isdigit() or len(raw) > 12:
+        if not ID.fullmatch(raw):
             raise TicketError("The form was changed: reload the page and try again.")
         matrix[int(raw)] = []
     for key in formdata:
         if not key.startswith(FIELD_PREFIX):
             continue
         raw = key.removeprefix(FIELD_PREFIX)
-        if not raw.isdigit() or int(raw) not in matrix:
+        if not ID.fullmatch(raw) or int(raw) not in matrix:
             raise TicketError("The form was changed: reload the page and try again.")
         matrix[int(raw)] = formdata.getlist(key)
     return matrix

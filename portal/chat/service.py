@@ -178,7 +178,7 @@ def create_ticket_from_chat(
     # The token makes a double click (two requests racing past the check above) return the
     # ticket the first one made rather than open a second.
     ticket = ticket_service.create_ticket(
-        user, title=title, description=description, client_token=f"chat-{conv.id}"
+        user, title=title, description=description, client_token=f"chat-{conv.conversation_id}"
     )
     conv.ticket_id = ticket.id
     _set_context(conv, ticket_created=ticket.id)

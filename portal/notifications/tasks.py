@@ -7,7 +7,11 @@ on the last attempt. The delay between attempts comes from SMTP_RETRY_DELAY.
 
 from __future__ import annotations
 
+import logging
+
 from portal.tasks import app_context, huey
+
+log = logging.getLogger(__name__)
 
 EMAIL_RETRIES = 3  # after the first attempt: four in all
 
@@ -23,4 +27,14 @@ def send_notification_email(notification_id: int, task=None) -> str:
         if task is not None:
             # Read per run, so the app config (not only this decorator) sets the pause.
             task.retry_delay = notifications.retry_delay()
-        return notifications.send_email(notification_id, attempt=attempt, retries_left=retries_left)
+        try:
+            return notifications.send_email(
+                notification_id, attempt=attempt, retries_left=retries_left
+            )
+        except notifications.EmailRetry:
+            raise  # the one exception huey should retry
+        except Exception:
+            # Anything else (a bug, the database refusing to record "sent") must not make huey
+            # run the task again: the mail may already have gone out.
+            log.exception("email task for notification %s failed", notification_id)
+            return "error"

@@ -55,24 +55,13 @@ def open_load(user_ids: list[int]) -> dict[int, int]:
 
 def staff_for_category(category: str) -> list[User]:
     """Active, non-bot staff and admins who chose `category` on their profile."""
-    people = db.session.scalars(
-        sa.select(User).where(
-            User.role.in_(("staff", "admin")), User.active.is_(True), User.is_bot.is_(False)
-        )
-    )
     # A JSON list has no portable "contains" in SQL; the staff table is small.
-    return [u for u in people if category in (u.categories or [])]
+    return [u for u in staff_members() if category in (u.categories or [])]
 
 
 def coverage() -> dict[str, list[str]]:
     """Who handles each category: a category nobody handles stays unassigned."""
-    people = list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role.in_(("staff", "admin")), User.active.is_(True), User.is_bot.is_(False))
-            .order_by(User.name)
-        )
-    )
+    people = staff_members()
     return {c: [u.name for u in people if c in (u.categories or [])] for c in CATEGORIES}
 
 

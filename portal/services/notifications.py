@@ -183,7 +183,9 @@ def retry_delay() -> float:
     if value is None:
         value = SMTP_RETRY_DELAY
     try:
-        return max(0.0, float(value))
+        # At least a second: with no pause huey re-runs the task at once, and in immediate
+        # mode every attempt would run inside the request that queued it.
+        return max(1.0, float(value))
     except (TypeError, ValueError):
         log.warning("SMTP_RETRY_DELAY=%r is not a number; using %s", value, SMTP_RETRY_DELAY)
         return float(SMTP_RETRY_DELAY)
@@ -195,8 +197,8 @@ def is_transient(exc: BaseException) -> bool:
     Permanent: a 5xx reply, refused credentials, a message that cannot be built (ValueError).
     The order matters: every SMTPException is an OSError.
     """
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return False
+    if isinstance(exc, (smtplib.SMTPAuthenticationError, ssl.SSLCertVerificationError)):
+        return False  # configuration, not weather: retrying cannot help
     if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
         return True
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -244,6 +244,12 @@ def _bad(kind: str, ana: User, admin: User) -> MultiDict:
         data.add("person", "1 OR 1=1")
     elif kind == "unlisted person's boxes":
         data.add(f"categories-{make_user('staff').id}", "billing")
+    elif kind == "superscript digit id":
+        data.add("person", "\u00b2")  # "²".isdigit() is True; int("²") raises
+    elif kind == "superscript digit box":
+        data.add("categories-\u00b2", "billing")
+    elif kind == "endless id":
+        data.add(f"categories-{'9' * 5000}", "billing")
     return data
 
 
@@ -255,6 +261,9 @@ BAD = [
     ("missing user", "User #999999 is not active staff"),
     ("not a number", "The form was changed: reload the page and try again."),
     ("unlisted person's boxes", "The form was changed: reload the page and try again."),
+    ("superscript digit id", "The form was changed: reload the page and try again."),
+    ("superscript digit box", "The form was changed: reload the page and try again."),
+    ("endless id", "The form was changed: reload the page and try again."),
 ]
 
 

@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ class InFlight:
 
     def __init__(self, wsgi_app) -> None:
         self.wsgi_app = wsgi_app
-        self._running: dict[int, str] = {}
+        # key -> (request line, the server thread answering it)
+        self._running: dict[int, tuple[str, threading.Thread]] = {}
         self._idle = threading.Condition()
         self._next_key = 0
 
@@ -72,7 +74,8 @@ class InFlight:
         with self._idle:
             self._next_key += 1
             key = self._next_key
-            self._running[key] = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+            line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+            self._running[key] = (line, threading.current_thread())
         try:
             body = self.wsgi_app(environ, start_response)
         except BaseException:
@@ -85,11 +88,22 @@ class InFlight:
             self._running.pop(key, None)
             self._idle.notify_all()
 
+    def _settled(self) -> bool:
+        # A request whose thread has ended is over, even if the server never closed its body
+        # (werkzeug skips that when the browser drops the connection mid-write).
+        for key, (_line, thread) in list(self._running.items()):
+            if not thread.is_alive():
+                del self._running[key]
+        return not self._running
+
     def wait_idle(self, timeout: float = 10.0) -> list[str]:
         """Wait for running requests to end; return those still running after ``timeout``."""
+        deadline = time.monotonic() + timeout
         with self._idle:
-            self._idle.wait_for(lambda: not self._running, timeout=timeout)
-            return list(self._running.values())
+            # Short waits: a thread that ends without closing its body notifies nobody.
+            while not self._settled() and time.monotonic() < deadline:
+                self._idle.wait(0.05)
+            return [line for line, _thread in self._running.values()]
 
 
 class _ClosingBody:
@@ -145,7 +159,8 @@ class LiveServer:
 
     def reset_db(self) -> None:
         """Empty every table (a fresh database per test, as in the rest of the suite)."""
-        self.in_flight.wait_idle()
+        running = self.in_flight.wait_idle()
+        assert not running, f"the live server is still answering {running}"
         with self.app.app_context():
             if self.on_postgres:
                 db.create_all()  # no-op when the schema exists

@@ -185,3 +185,25 @@ def test_a_message_that_cannot_be_built_fails_without_using_its_retries(
 )
 def test_which_failures_are_transient(exc, transient):
     assert notifications.is_transient(exc) is transient
+
+
+def test_a_failure_after_the_mail_went_out_is_not_retried(
+    client, login_as, user, smtp_server, monkeypatch, allow_unhandled_errors
+):
+    """The server accepted the mail, then recording "sent" failed: huey must not send it again."""
+    record = notifications._record_email
+
+    def database_refuses_sent(notification_id, status, error=None):
+        if status == "sent":
+            raise sa.exc.OperationalError("UPDATE notifications", {}, Exception("locked"))
+        return record(notification_id, status, error)
+
+    monkeypatch.setattr(notifications, "_record_email", database_refuses_sent)
+    login_as(user)
+    resp = client.post("/tickets/new", data={"title": "Printer", "description": "Jammed."})
+    assert resp.status_code == 303
+    assert smtp_server.received.wait(5)
+    assert len(smtp_server.messages) == 1
+    assert scheduled_emails() == []  # nothing will send it a second time
+    assert len(run_scheduled()) == 0
+    assert len(smtp_server.messages) == 1
