@@ -356,7 +356,12 @@ def _local_draft(
         "If this does not solve your problem, reply here and a member of staff will help."
     )
     confidence, calibrated = _draft_confidence(best.score)
-    used = [h for h in hits if h.score >= best.score * 0.6][:2]
+    # A draft quoting an article cites articles only: it may go to the requester as it is.
+    used = [
+        h
+        for h in hits
+        if h.score >= best.score * 0.6 and (best.doc.kind != "kb" or h.doc.kind == "kb")
+    ][:2]
     return DraftResult(
         text,
         confidence,
@@ -366,6 +371,28 @@ def _local_draft(
         raw_score=round(best.score, 4),
         calibrated=calibrated,
     )
+
+
+def _draft_candidates(ticket: Ticket) -> list[retrieval.Hit]:
+    """What a draft may quote, best first; "regenerate" walks the same list.
+
+    The closest matches of any kind, except that a help article which answers with confidence
+    goes first even when a resolved ticket is closer: it is written for everyone, so the
+    requester may get it as a first answer.
+    """
+    query = _ticket_query(ticket)
+    hits = [h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if h.score >= 0.08]
+    if not hits or hits[0].doc.kind == "kb":
+        return hits
+    article = next(iter(retrieval.search(query, k=1, kinds=("kb",))), None)
+    if (
+        article is None
+        or article.score < 0.08
+        or _draft_confidence(article.score)[0] < threshold_for(ticket.category)
+    ):
+        return hits
+    key = (article.doc.kind, article.doc.id)
+    return [article, *[h for h in hits if (h.doc.kind, h.doc.id) != key]]
 
 
 def _draft_confidence(raw: float) -> tuple[float, bool]:
@@ -393,16 +420,8 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
         raise AIUnavailable("AI responses are switched off.")
     started = time.perf_counter()
     try:
-        query = _ticket_query(ticket)
-        hits = retrieval.search(query, k=3, exclude_ticket=ticket.id)
+        hits = _draft_candidates(ticket)
         result = _local_draft(ticket, hits, after=_last_quoted(ticket) if fresh else None)
-        if not fresh and result.sources and result.sources[0]["kind"] != "kb":
-            # A help article that answers with confidence beats a closer resolved ticket:
-            # it is written for everyone, so the requester may see it as a first answer.
-            kb_hits = retrieval.search(query, k=3, kinds=("kb",))
-            from_kb = _local_draft(ticket, kb_hits)
-            if from_kb.sources and from_kb.confidence >= threshold_for(ticket.category):
-                hits, result = kb_hits, from_kb
     except Exception as e:
         log.exception("local draft failed")
         usage.record(

@@ -320,3 +320,10 @@ def test_a_confident_article_answers_even_when_a_resolved_ticket_is_closer(staff
     assert all(src["kind"] == "kb" for src in reply.sources)
     assert "Resetting your password" in reply.content
     assert "Earlier Requester" not in reply.content
+    # Staff who press "regenerate" see the closer resolved ticket next, not a lesser match.
+    closest = ai_service.retrieval.search(
+        ai_service._ticket_query(ticket), k=1, exclude_ticket=ticket.id
+    )[0]
+    assert closest.doc.kind == "ticket"
+    again = ai_service.draft_reply(ticket, fresh=True)
+    assert again.sources[0] == {"kind": "ticket", "id": closest.doc.id}
