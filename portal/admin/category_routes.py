@@ -18,8 +18,19 @@ from portal.services.settings import get_setting
 
 PARTIAL = "admin/partials/_categories.html"
 FIELD_PREFIX = "categories-"
+SEEN_PREFIX = "seen-"
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
 ID = re.compile(r"[0-9]{1,12}")
+
+
+def parse_seen(formdata, matrix: dict[int, list[str]]) -> dict[int, list[str]]:
+    """{user id: [category, …]} as the form showed each row (its hidden "seen-<id>" field)."""
+    seen: dict[int, list[str]] = {}
+    for uid in matrix:
+        raw = formdata.get(f"{SEEN_PREFIX}{uid}")
+        if raw is not None:
+            seen[uid] = [c for c in raw.split(",") if c]
+    return seen
 
 
 def parse_matrix(formdata) -> dict[int, list[str]]:
@@ -91,7 +102,7 @@ def categories_edit():
     matrix: dict[int, list[str]] | None = None
     try:
         matrix = parse_matrix(request.form)
-        changed = assignment.set_category_matrix(matrix)
+        changed = assignment.set_category_matrix(matrix, parse_seen(request.form, matrix))
     except TicketError as e:
         resp = _page(form, 422, submitted=matrix, error=e.message)
         return toast(resp, e.message, "error") if wants_partial() else resp

@@ -90,7 +90,9 @@ def open_by_category() -> dict[str | None, tuple[int, int]]:
     return {category: (total, unassigned or 0) for category, total, unassigned in rows}
 
 
-def set_category_matrix(matrix: dict[int, list[str]]) -> list[User]:
+def set_category_matrix(
+    matrix: dict[int, list[str]], seen: dict[int, list[str]] | None = None
+) -> list[User]:
     """Set the categories of several staff members at once (the admin's matrix).
 
     Everything is checked before anything is written, and one commit saves it all: a bad
@@ -115,15 +117,31 @@ def set_category_matrix(matrix: dict[int, list[str]]) -> list[User]:
             f"User #{missing[0]} is not active staff: reload the page and try again.",
             field="people",
         )
-    changed = []
+    # `seen`: each row as the form showed it. A row the admin left alone is not written (a
+    # staff member may have changed their own categories meanwhile); a row both changed is
+    # refused, so nobody's change is lost unseen.
+    seen = seen or {}
+    writes: dict[int, list[str]] = {}
     for uid, categories in matrix.items():
         person = people[uid]
         chosen = [c for c in CATEGORIES if c in set(categories)]
-        if chosen != list(person.categories or []):
-            person.categories = chosen
-            changed.append(person)
+        current = list(person.categories or [])
+        if uid in seen:
+            shown = [c for c in CATEGORIES if c in set(seen[uid])]
+            if chosen == shown:
+                continue
+            if current != shown:
+                raise TicketError(
+                    f"{person.name}'s categories changed after you opened this page; "
+                    "review them and save again.",
+                    field="people",
+                )
+        if chosen != current:
+            writes[uid] = chosen
+    for uid, chosen in writes.items():
+        people[uid].categories = chosen
     db.session.commit()
-    return changed
+    return [people[uid] for uid in writes]
 
 
 def least_loaded_staff(category: str) -> User | None:

@@ -347,3 +347,40 @@ def test_htmx_invalid_save_is_a_422_fragment_with_an_error_toast(client, login_a
     assert "Nothing was saved." in text(resp)
     assert json.loads(resp.headers["HX-Trigger"])["toast"]["level"] == "error"
     assert categories_of(ana) == [["billing"]]
+
+
+def _set_own_categories(person: User, categories: list[str]) -> None:
+    """A staff member saves /staff/profile/ while the admin's page is open."""
+    from portal.services import assignment
+
+    assignment.set_categories(db.session.get(User, person.id), categories)
+
+
+def test_a_row_the_admin_left_alone_keeps_a_change_made_meanwhile(client, login_as, admin):
+    ana = staff_with("billing", name="Ana Billing")
+    ben = staff_with("technical", name="Ben Tech")
+    login_as(admin)
+    form = browser_form(text(client.get(URL)))
+    _set_own_categories(ben, ["technical", "bug_report"])
+
+    form.setlist(f"categories-{ana.id}", ["billing", "general"])  # the admin's one change
+    resp = client.post(URL, data=form)
+    assert resp.status_code == 303
+    assert categories_of(ana, ben) == [["billing", "general"], ["technical", "bug_report"]]
+
+
+def test_a_row_both_changed_is_refused_and_nothing_is_saved(client, login_as, admin):
+    ana = staff_with("billing", name="Ana Billing")
+    ben = staff_with("technical", name="Ben Tech")
+    login_as(admin)
+    form = browser_form(text(client.get(URL)))
+    _set_own_categories(ben, ["bug_report"])
+
+    form.setlist(f"categories-{ana.id}", ["general"])
+    form.setlist(f"categories-{ben.id}", ["technical", "general"])
+    resp = client.post(URL, data=form)
+    assert resp.status_code == 422
+    assert "Ben Tech's categories changed after you opened this page" in html_lib.unescape(
+        text(resp)
+    )
+    assert categories_of(ana, ben) == [["billing"], ["bug_report"]]
