@@ -24,12 +24,16 @@ def _assign_choices() -> list[tuple[str, str]]:
 def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
     page = queue_service.page_number(request.args.get("page", 1, type=int))
+    total = queue_service.known_total(filters)
     pagination = db.paginate(
         queue_service.queue_query(filters, current_user),
         page=page,
         per_page=25,
         error_out=False,
+        count=total is None,
     )
+    if total is not None:
+        pagination.total = total
     return render_page_or_partial(
         "staff/queue.html",
         "staff/partials/_queue_results.html",

@@ -145,3 +145,23 @@ def test_counts_refresh_on_ticket_updated_event(client, login_as, staff):
     html = text(client.get("/staff/"))
     counts = re.search(r'<div id="queue-counts"[^>]*>', html).group(0)
     assert 'hx-trigger="ticket-updated from:body' in counts
+
+
+@pytest.mark.parametrize("status", ["", "active", "open", "resolved"])
+def test_pager_total_of_a_status_view_follows_every_change(
+    client, login_as, user, staff, manual_only, status
+):
+    """Status-only views take their total from the memoised status counts, not a COUNT(*)."""
+    tickets = [make_ticket(user, title=f"Ticket {n}") for n in range(52)]
+    for t in tickets[:26]:
+        ticket_service.resolve_ticket(t, staff)
+    login_as(staff)
+
+    def shown_total() -> int:
+        html = text(client.get(f"/staff/?status={status}"))
+        return int(re.search(r"Page 1 of \d+ · (\d+) tickets", html).group(1))
+
+    assert shown_total() == {"": 52, "active": 26, "open": 26, "resolved": 26}[status]
+    make_ticket(user, title="One more")
+    ticket_service.resolve_ticket(tickets[30], staff)
+    assert shown_total() == {"": 53, "active": 26, "open": 26, "resolved": 27}[status]
