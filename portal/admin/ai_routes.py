@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from portal.admin import bp
-from portal.ai import draft_calibration
+from portal.ai import draft_calibration, gemini_calibration
 from portal.extensions import db
 from portal.htmx import render_page_or_partial, toast, wants_partial
 from portal.models import CATEGORY_CHOICES, TicketEvent
@@ -578,6 +578,8 @@ def _dashboard(
         categories=CATEGORY_CHOICES,
         draft_calibration=draft_calibration.current(),
         draft_calibration_needed=draft_calibration.MIN_OUTCOMES,
+        gemini_calibration=gemini_calibration.current(),
+        gemini_calibration_needed=gemini_calibration.MIN_OUTCOMES,
     )
 
 

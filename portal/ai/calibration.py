@@ -1,8 +1,14 @@
-"""Calibration measures: expected calibration error (ECE) over confidence bins."""
+"""Calibration: expected calibration error (ECE), and an isotonic fit from a model's raw score
+to the probability that staff found it right, for scores that are not probabilities yet."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import KFold
 
 
 def expected_calibration_error(
@@ -25,3 +31,40 @@ def expected_calibration_error(
         if totals[b]:
             ece += totals[b] / n * abs(hits[b] / totals[b] - conf_sum[b] / totals[b])
     return ece
+
+
+@dataclass(frozen=True)
+class IsotonicCalibration:
+    n: int  # labelled outcomes it was fitted on
+    ece: float | None  # 5-fold cross-validated expected calibration error
+    model: IsotonicRegression | None
+
+    @property
+    def ready(self) -> bool:
+        return self.model is not None
+
+    def apply(self, raw: float) -> float:
+        assert self.model is not None
+        return float(self.model.predict([raw])[0])
+
+
+def _isotonic(raw: np.ndarray, good: np.ndarray) -> IsotonicRegression:
+    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, good)
+
+
+def _cross_validated_ece(raw: np.ndarray, good: np.ndarray) -> float:
+    predicted = np.zeros(len(raw))
+    for train, test in KFold(n_splits=5, shuffle=True, random_state=0).split(raw):
+        predicted[test] = _isotonic(raw[train], good[train]).predict(raw[test])
+    return expected_calibration_error(list(predicted), [bool(g) for g in good])
+
+
+def fit_isotonic(data: list[tuple[float, bool]], *, min_outcomes: int) -> IsotonicCalibration:
+    """Fit on (raw score, right?) pairs; not ready below `min_outcomes` or with one class."""
+    good = np.array([g for _, g in data], dtype=float)
+    if len(data) < min_outcomes or len(set(good.tolist())) < 2:
+        return IsotonicCalibration(n=len(data), ece=None, model=None)
+    raw = np.array([r for r, _ in data], dtype=float)
+    return IsotonicCalibration(
+        n=len(data), ece=_cross_validated_ece(raw, good), model=_isotonic(raw, good)
+    )

@@ -8,14 +8,9 @@ uncalibrated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import sqlalchemy as sa
-from sklearn.isotonic import IsotonicRegression
-from sklearn.model_selection import KFold
 
-from portal.ai.calibration import expected_calibration_error
+from portal.ai.calibration import IsotonicCalibration, fit_isotonic
 from portal.extensions import db
 from portal.models import AIFeedback, AISuggestion
 
@@ -24,19 +19,7 @@ MIN_OUTCOMES = 30
 KEPT_SIMILARITY = 0.8
 
 
-@dataclass(frozen=True)
-class DraftCalibration:
-    n: int  # labelled drafts it was fitted on
-    ece: float | None  # 5-fold cross-validated expected calibration error
-    model: IsotonicRegression | None
-
-    @property
-    def ready(self) -> bool:
-        return self.model is not None
-
-    def apply(self, raw: float) -> float:
-        assert self.model is not None
-        return float(self.model.predict([raw])[0])
+DraftCalibration = IsotonicCalibration
 
 
 def outcomes() -> list[tuple[float, bool]]:
@@ -66,17 +49,6 @@ def outcomes() -> list[tuple[float, bool]]:
     return labelled
 
 
-def _fit(raw: np.ndarray, good: np.ndarray) -> IsotonicRegression:
-    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, good)
-
-
-def _cross_validated_ece(raw: np.ndarray, good: np.ndarray) -> float:
-    predicted = np.zeros(len(raw))
-    for train, test in KFold(n_splits=5, shuffle=True, random_state=0).split(raw):
-        predicted[test] = _fit(raw[train], good[train]).predict(raw[test])
-    return expected_calibration_error(list(predicted), [bool(g) for g in good])
-
-
 _cache: dict[tuple, DraftCalibration] = {}
 
 
@@ -91,8 +63,4 @@ def current() -> DraftCalibration:
 
 
 def fit(data: list[tuple[float, bool]]) -> DraftCalibration:
-    good = np.array([g for _, g in data], dtype=float)
-    if len(data) < MIN_OUTCOMES or len(set(good.tolist())) < 2:
-        return DraftCalibration(n=len(data), ece=None, model=None)
-    raw = np.array([r for r, _ in data], dtype=float)
-    return DraftCalibration(n=len(data), ece=_cross_validated_ece(raw, good), model=_fit(raw, good))
+    return fit_isotonic(data, min_outcomes=MIN_OUTCOMES)

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from portal.ai import draft_calibration, prompts, retrieval, usage
+from portal.ai import draft_calibration, gemini_calibration, prompts, retrieval, usage
 from portal.ai.providers import local
 from portal.ai.providers.gemini import DraftOut, GeminiError, GeminiReply, TextOut, TriageOut
 from portal.extensions import db
@@ -57,6 +57,10 @@ class TriageResult:
     provider: str  # "local" | "gemini"
     # Filled in when the caller stores the result as a suggestion (the triage task does).
     suggestion_id: int | None = None
+    # Gemini only: the confidence it reported, and whether category_confidence is that figure
+    # calibrated on staff outcomes (the local model's confidences are calibrated in training).
+    raw_score: float | None = None
+    calibrated: bool = True
 
 
 @dataclass
@@ -293,8 +297,11 @@ def triage(ticket: Ticket) -> TriageResult:
         log.warning("Gemini triage failed (%s); using the local answer", e.kind)
         return result
     data = reply.data or {}
-    # Gemini's confidence is its own estimate, not calibrated like the local model's.
-    confidence = round(float(data["confidence"]), 4)
+    # Gemini's confidence is its own estimate: calibrated on staff outcomes once there are
+    # enough of them, so the threshold means the same for both providers.
+    reported = round(float(data["confidence"]), 4)
+    calibration = gemini_calibration.current()
+    confidence = round(calibration.apply(reported), 4) if calibration.ready else reported
     return TriageResult(
         category=data["category"],
         priority=data["priority"],
@@ -302,6 +309,8 @@ def triage(ticket: Ticket) -> TriageResult:
         priority_confidence=confidence,
         rationale=" ".join(str(data.get("rationale", "")).split())[:300],
         provider="gemini",
+        raw_score=reported,
+        calibrated=calibration.ready,
     )
 
 
@@ -776,6 +785,8 @@ def store_triage(ticket: Ticket, result: TriageResult, *, applied: list[str]) ->
         category_confidence=result.category_confidence,
         priority_confidence=result.priority_confidence,
         rationale=result.rationale[:500],
+        raw_score=result.raw_score,
+        calibrated=result.calibrated,
         status="applied" if applied and not fields else "pending",
         applied_fields=applied,
     )

@@ -116,6 +116,7 @@ class TriageView:
     suggestion_id: int | None = None
     applied_fields: list = field(default_factory=list)
     status: str = "pending"
+    calibrated: bool = True
 
 
 def _triage_view(ticket: Ticket, service) -> TriageView | None:
@@ -131,6 +132,8 @@ def _triage_view(ticket: Ticket, service) -> TriageView | None:
             stored.id,
             list(stored.applied_fields or []),
             stored.status,
+            # Local triage is calibrated in training; a Gemini answer says whether it was.
+            stored.provider != "gemini" or bool(stored.calibrated),
         )
     try:
         live = service.triage(ticket)
@@ -143,6 +146,7 @@ def _triage_view(ticket: Ticket, service) -> TriageView | None:
         live.priority_confidence,
         live.rationale,
         live.provider,
+        calibrated=live.calibrated,
     )
 
 
