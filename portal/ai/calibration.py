@@ -3,7 +3,7 @@ to the probability that staff found it right, for scores that are not probabilit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,3 +68,23 @@ def fit_isotonic(data: list[tuple[float, bool]], *, min_outcomes: int) -> Isoton
     return IsotonicCalibration(
         n=len(data), ece=_cross_validated_ece(raw, good), model=_isotonic(raw, good)
     )
+
+
+class RefitOnChange:
+    """`current()`: the fit for the outcomes as they are now, refitted only when they change."""
+
+    def __init__(self, outcomes: Callable[[], list[tuple[float, bool]]], min_outcomes: int):
+        self.outcomes = outcomes
+        self.min_outcomes = min_outcomes
+        self._key: tuple | None = None
+        self._fit: IsotonicCalibration | None = None
+
+    def current(self) -> IsotonicCalibration:
+        from portal.extensions import db
+
+        data = self.outcomes()
+        key = (str(db.engine.url), len(data), hash(tuple(data)))
+        if key != self._key or self._fit is None:
+            self._fit = fit_isotonic(data, min_outcomes=self.min_outcomes)
+            self._key = key
+        return self._fit

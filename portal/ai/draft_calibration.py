@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.ai.calibration import IsotonicCalibration, fit_isotonic
+from portal.ai.calibration import IsotonicCalibration, RefitOnChange, fit_isotonic
 from portal.extensions import db
 from portal.models import AIFeedback, AISuggestion
 
@@ -49,17 +49,8 @@ def outcomes() -> list[tuple[float, bool]]:
     return labelled
 
 
-_cache: dict[tuple, DraftCalibration] = {}
-
-
-def current() -> DraftCalibration:
-    """The calibration for the current outcomes; refitted only when they change."""
-    data = outcomes()
-    key = (str(db.engine.url), len(data), hash(tuple(data)))
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = fit(data)
-    return _cache[key]
+# The calibration for the current outcomes, refitted only when they change.
+current = RefitOnChange(outcomes, MIN_OUTCOMES).current
 
 
 def fit(data: list[tuple[float, bool]]) -> DraftCalibration:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.ai.calibration import IsotonicCalibration, fit_isotonic
+from portal.ai.calibration import RefitOnChange
 from portal.extensions import db
 from portal.models import AISuggestion
 
@@ -43,14 +43,5 @@ def outcomes() -> list[tuple[float, bool]]:
     return labelled
 
 
-_cache: dict[tuple, IsotonicCalibration] = {}
-
-
-def current() -> IsotonicCalibration:
-    """The calibration for the current outcomes; refitted only when they change."""
-    data = outcomes()
-    key = (str(db.engine.url), len(data), hash(tuple(data)))
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = fit_isotonic(data, min_outcomes=MIN_OUTCOMES)
-    return _cache[key]
+# The calibration for the current outcomes, refitted only when they change.
+current = RefitOnChange(outcomes, MIN_OUTCOMES).current
