@@ -15,24 +15,30 @@ VAGUE = dict(title="A question", description="Something is wrong with my account
 REPORTED = 0.93  # what the fake Gemini server says by default
 
 
+def _quiet_ticket() -> Ticket:
+    with queue.suppressed():
+        return make_ticket(**VAGUE)
+
+
+def _gemini_triage(ticket: Ticket, status: str, confidence: float, **kw) -> AISuggestion:
+    suggestion = AISuggestion(
+        ticket_id=ticket.id,
+        kind="triage",
+        provider="gemini",
+        category="billing",
+        category_confidence=confidence,
+        status=status,
+        **kw,
+    )
+    db.session.add(suggestion)
+    return suggestion
+
+
 def _reviewed(kept: int, corrected: int, *, reported: float = REPORTED) -> None:
     """Earlier Gemini triage answers and what staff did with them."""
-    with queue.suppressed():
-        ticket = make_ticket(**VAGUE)
+    ticket = _quiet_ticket()
     for status in ["accepted"] * kept + ["corrected"] * corrected:
-        db.session.add(
-            AISuggestion(
-                ticket_id=ticket.id,
-                kind="triage",
-                provider="gemini",
-                category="billing",
-                priority="high",
-                category_confidence=reported,
-                raw_score=reported,
-                calibrated=False,
-                status=status,
-            )
-        )
+        _gemini_triage(ticket, status, reported, raw_score=reported, calibrated=False)
     db.session.commit()
 
 
@@ -84,31 +90,12 @@ def test_calibrated_gemini_confidence_decides_against_the_threshold(
 
 def test_only_reviewed_category_decisions_count(ai_app):
     _reviewed(kept=2, corrected=1)
-    with queue.suppressed():
-        ticket = make_ticket(**VAGUE)
-    for status, applied in [("pending", []), ("dismissed", []), ("applied", ["priority"])]:
-        db.session.add(
-            AISuggestion(
-                ticket_id=ticket.id,
-                kind="triage",
-                provider="gemini",
-                category="billing",
-                category_confidence=0.6,
-                status=status,
-                applied_fields=applied,
-            )
-        )
-    db.session.add(
-        AISuggestion(
-            ticket_id=ticket.id,
-            kind="triage",
-            provider="gemini",
-            category="billing",
-            category_confidence=0.6,  # stored before raw_score existed: the reported figure
-            status="applied",
-            applied_fields=["category", "priority"],
-        )
-    )
+    ticket = _quiet_ticket()
+    _gemini_triage(ticket, "pending", 0.6)
+    _gemini_triage(ticket, "dismissed", 0.6)
+    _gemini_triage(ticket, "applied", 0.6, applied_fields=["priority"])
+    # Stored before raw_score existed: the reported figure is category_confidence.
+    _gemini_triage(ticket, "applied", 0.6, applied_fields=["category", "priority"])
     db.session.commit()
     assert sorted(gemini_calibration.outcomes()) == [
         (0.6, True),
