@@ -49,8 +49,30 @@ def outcomes() -> list[tuple[float, bool]]:
     return labelled
 
 
+def signature() -> tuple:
+    """Changes whenever outcomes() would: a draft sent (or its similarity set), a rating."""
+    sent = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.max(AISuggestion.used_at),
+            sa.func.sum(AISuggestion.edit_similarity),
+        ).where(
+            AISuggestion.kind == "reply",
+            AISuggestion.provider == "local",
+            AISuggestion.raw_score.is_not(None),
+            AISuggestion.edit_similarity.is_not(None),
+        )
+    ).one()
+    rated = db.session.execute(
+        sa.select(
+            sa.func.count(), sa.func.max(AIFeedback.id), sa.func.sum(AIFeedback.rating)
+        ).where(AIFeedback.kind == "rating", AIFeedback.suggestion_id.is_not(None))
+    ).one()
+    return (*sent, *rated)
+
+
 # The calibration for the current outcomes, refitted only when they change.
-current = RefitOnChange(outcomes, MIN_OUTCOMES).current
+current = RefitOnChange(outcomes, MIN_OUTCOMES, signature).current
 
 
 def fit(data: list[tuple[float, bool]]) -> DraftCalibration:

@@ -43,5 +43,25 @@ def outcomes() -> list[tuple[float, bool]]:
     return labelled
 
 
+def signature() -> tuple:
+    """Changes whenever outcomes() would: an answer reviewed, or a kept one corrected."""
+    return tuple(
+        db.session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.sum(sa.case((AISuggestion.status == "corrected", 1), else_=0)),
+                sa.func.max(AISuggestion.id),
+                sa.func.sum(
+                    sa.func.coalesce(AISuggestion.raw_score, AISuggestion.category_confidence)
+                ),
+            ).where(
+                AISuggestion.kind == "triage",
+                AISuggestion.provider == "gemini",
+                AISuggestion.status.in_(("accepted", "applied", "corrected")),
+            )
+        ).one()
+    )
+
+
 # The calibration for the current outcomes, refitted only when they change.
-current = RefitOnChange(outcomes, MIN_OUTCOMES).current
+current = RefitOnChange(outcomes, MIN_OUTCOMES, signature).current

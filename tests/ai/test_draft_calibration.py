@@ -111,3 +111,31 @@ def test_admin_dashboard_reports_draft_calibration(ai_app, client, login_as, adm
     _outcomes(history, [(float(r), bool(rng.random() < r)) for r in np.linspace(0, 1, 40)])
     page = client.get("/admin/ai").get_data(as_text=True)
     assert "calibrated on 40 drafts staff sent or rated; cross-validated ECE 0." in page
+
+
+def test_outcomes_are_read_again_only_when_their_signature_changes(ai_app):
+    from portal.ai.calibration import RefitOnChange
+
+    reads, state = [], {"signature": (1,)}
+
+    def outcomes():
+        reads.append(1)
+        return [(0.2, False), (0.8, True)] * 20
+
+    refit = RefitOnChange(outcomes, 30, lambda: state["signature"])
+    first = refit.current()
+    assert first.ready and refit.current() is first and len(reads) == 1
+    state["signature"] = (2,)
+    assert refit.current() is not first and len(reads) == 2
+
+
+def test_a_new_staff_outcome_changes_the_signature(ai_app, user, article):
+    ticket = _password_ticket(user)
+    before = draft_calibration.signature()
+    _outcomes(ticket, [(0.5, True)])
+    after_sent = draft_calibration.signature()
+    assert after_sent != before
+    draft = db.session.query(AISuggestion).filter_by(ticket_id=ticket.id).first()
+    db.session.add(AIFeedback(kind="rating", suggestion_id=draft.id, rating=-1))
+    db.session.commit()
+    assert draft_calibration.signature() != after_sent
