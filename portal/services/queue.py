@@ -139,15 +139,14 @@ def status_counts() -> dict[str, int]:
     return counts
 
 
-def known_total(filters: QueueFilters) -> int | None:
-    """The number of tickets a status-only view matches, from the memoised status counts.
+def known_total(filters: QueueFilters, counts: dict[str, int]) -> int | None:
+    """The number of tickets a status-only view matches, from the status counts the page shows.
 
     The pager would otherwise COUNT(*) the matching rows on every request, which at 100,000
     tickets is most of a page's time. Views with any other filter still count (None).
     """
     if filters.q or filters.category or filters.priority or filters.assignee:
         return None
-    counts = safe_status_counts()
     if filters.status == "active":
         return counts.get("open", 0) + counts.get("in_progress", 0)
     if filters.status:

@@ -24,7 +24,8 @@ def _assign_choices() -> list[tuple[str, str]]:
 def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
     page = queue_service.page_number(request.args.get("page", 1, type=int))
-    total = queue_service.known_total(filters)
+    counts = queue_service.safe_status_counts()
+    total = queue_service.known_total(filters, counts)
     pagination = db.paginate(
         queue_service.queue_query(filters, current_user),
         page=page,
@@ -41,7 +42,7 @@ def queue():
         filters=filters,
         sorts=queue_service.SORTS,
         staff=queue_service.staff_members(),
-        counts=queue_service.safe_status_counts(),
+        counts=counts,
     )
 
 
