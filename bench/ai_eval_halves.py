@@ -20,7 +20,7 @@ from pathlib import Path
 # Run as `python bench/ai_eval_halves.py` from anywhere: the portal is one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.ai import split_file  # noqa: E402
+from portal.ai.evaluation import split_file  # noqa: E402
 
 
 def run_eval(*args: str) -> dict:

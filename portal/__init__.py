@@ -55,17 +55,15 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
     csrf.init_app(app)
     cache.init_app(app)
 
-    from portal import models, security  # noqa: F401  (models for Alembic, hooks for login)
+    from portal import ai, listeners, models, security  # noqa: F401  (models for Alembic)
     from portal.errors import register_error_handlers
 
+    ai.init_app(app)
+    listeners.init_app(app)
     register_error_handlers(app)
     _register_blueprints(app)
     _register_template_helpers(app)
-
-    from portal.cli import register_cli
-
-    register_cli(app)
-    _init_optional(app)
+    _register_cli(app)
 
     @app.after_request
     def security_headers(resp):
@@ -97,45 +95,46 @@ def _check_secret_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin import bp as admin_bp
+    from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
+    from portal.chat import bp as chat_bp
+    from portal.kb import bp as kb_bp
     from portal.main import bp as main_bp
+    from portal.notifications import bp as notifications_bp
+    from portal.profile import bp as profile_bp
     from portal.staff import bp as staff_bp
     from portal.tickets import bp as tickets_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(tickets_bp, url_prefix="/tickets")
-    app.register_blueprint(staff_bp, url_prefix="/staff")
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-
-
-def _init_optional(app: Flask) -> None:
-    """Areas built by later issues register themselves here when present."""
-    import importlib
-
-    for name in (
-        "portal.ai",
-        "portal.kb",
-        "portal.api",
-        "portal.notifications_bp",
-        "portal.notifications",
-        "portal.profile",
-        "portal.services.ai_workflow",
-        "portal.chat",
+    csrf.exempt(api_bp)  # CSRF is checked in api.auth for cookie sessions only
+    for bp, prefix in (
+        (main_bp, None),
+        (auth_bp, "/auth"),
+        (tickets_bp, "/tickets"),
+        (chat_bp, "/tickets/ai"),
+        (staff_bp, "/staff"),
+        (profile_bp, "/staff/profile"),
+        (admin_bp, "/admin"),
+        (kb_bp, "/kb"),
+        (notifications_bp, "/notifications"),
+        (api_bp, "/api"),
     ):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        init = getattr(module, "init_app", None)
-        if init:
-            init(app)
+        app.register_blueprint(bp, url_prefix=prefix)
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.ai.cli import build_cli
+    from portal.api.auth import register_cli as register_api_cli
+    from portal.cli import register_cli
+    from portal.services.settings import thresholds
+
+    register_cli(app)
+    register_api_cli(app)
+    app.cli.add_command(build_cli(thresholds))
 
 
 def _register_template_helpers(app: Flask) -> None:
     from portal.models import LABELS
+    from portal.services import notifications
     from portal.templating import register as register_filters
 
     register_filters(app)
@@ -143,6 +142,19 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict:
         return {"LABELS": LABELS, "current_user": current_user}
+
+    @app.context_processor
+    def unread_notifications() -> dict:
+        def count() -> int:
+            if not current_user.is_authenticated:
+                return 0
+            try:
+                return notifications.unread_count(current_user)
+            except Exception:  # a header badge must never take a page down
+                db.session.rollback()  # PostgreSQL: leave no aborted transaction behind
+                return 0
+
+        return {"unread_notifications": count}
 
     @app.before_request
     def remember_start() -> None:

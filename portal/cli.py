@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
+from huey.consumer import Consumer
 
+from portal import tasks
 from portal.models import ROLES
+from portal.services import users
+from portal.services.demo import seed_demo_data
+from portal.services.errors import TicketError
 
 
 def register_cli(app: Flask) -> None:
@@ -17,9 +22,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default=None, help="Display name (defaults to the email's local part).")
     def create_user(email: str, role: str, password: str, name: str | None) -> None:
         """Create a user account."""
-        from portal.services import users
-        from portal.services.errors import TicketError
-
         try:
             user = users.register_user(email=email, name=name or "", password=password, role=role)
         except TicketError as e:
@@ -36,23 +38,18 @@ def register_cli(app: Flask) -> None:
     @click.option("--seed", default=7, show_default=True, help="Random seed, for repeatable data.")
     def seed_demo(tickets: int, if_empty: bool, seed: int) -> None:
         """Create demo accounts and a few hundred varied tickets with conversations."""
-        from portal.demo import seed_demo_data
-
         seed_demo_data(tickets=tickets, if_empty=if_empty, seed=seed)
 
     @app.cli.command("worker")
     @click.option("--workers", default=2, show_default=True)
     def worker(workers: int) -> None:
         """Run a task worker (huey consumer) for AI work and notifications."""
-        from huey.consumer import Consumer
-
-        from portal.tasks import huey
-
-        click.echo(f"Task worker on {type(huey).__name__} with {workers} threads.")
+        tasks.bind_worker_app(current_app._get_current_object())
+        click.echo(f"Task worker on {type(tasks.huey).__name__} with {workers} threads.")
         # An idle consumer backs off between polls; capping it at one second keeps "triaged
         # within moments of being saved" true on the SQLite queue (Redis blocks instead).
         Consumer(
-            huey,
+            tasks.huey,
             workers=workers,
             worker_type="thread",
             initial_delay=0.1,

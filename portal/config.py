@@ -63,7 +63,9 @@ class Config:
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "").lower() in ("1", "true")
     INSTANCE_DIR = str(INSTANCE)
-    TICKETS_PER_PAGE = 25
+    TICKETS_PER_PAGE = 25  # the staff queue
+    MY_TICKETS_PER_PAGE = 20  # a requester's "My tickets"
+    LIST_PER_PAGE = 50  # admin users, chat conversations
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
     def __init__(self) -> None:

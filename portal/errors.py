@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
 from portal.htmx import add_vary, toast, wants_partial
+from portal.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ def register_error_handlers(app: Flask) -> None:
         return render_error(
             400, "Your form expired or was sent from elsewhere. Reload the page and try again."
         )
+
+    @app.errorhandler(NotFound)
+    def not_found(e: NotFound):
+        return render_error(404)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

@@ -1,87 +1,104 @@
 """The task queue (huey) and the thin task functions that run off the request path.
 
-Embedded default: a SQLite-backed huey under instance/. With REDIS_URL: a Redis-backed huey,
-so workers can run on any number of machines. Tests use immediate mode.
+Each task is an app context plus one service call. Embedded default: a SQLite-backed huey
+under instance/. With REDIS_URL: a Redis-backed huey, so workers can run on any number of
+machines. HUEY_IMMEDIATE=true (the tests) runs every task inline.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 
+from portal.ai import trainer
 from portal.config import INSTANCE
+from portal.services import ai_triage, first_answer, notifications
 
 log = logging.getLogger(__name__)
 
+EMAIL_RETRIES = 3  # after the first attempt: four in all
+
 
 def _make_huey():
+    name = os.environ.get("HUEY_NAME") or "portal"
     if os.environ.get("HUEY_IMMEDIATE", "").lower() in ("1", "true"):
-        return MemoryHuey("portal", immediate=True)
+        return MemoryHuey(name, immediate=True)
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
-        return RedisHuey("portal", url=redis_url)
+        return RedisHuey(name, url=redis_url)
     Path(INSTANCE).mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("portal", filename=str(Path(INSTANCE) / "tasks.db"))
+    return SqliteHuey(name, filename=str(Path(INSTANCE) / "tasks.db"))
 
 
 huey = _make_huey()
-_worker_app = None
+_worker_app: Flask | None = None
+
+
+def bind_worker_app(app: Flask) -> None:
+    """The app a worker process runs its tasks in (`flask worker` binds the CLI's app)."""
+    global _worker_app
+    _worker_app = app
 
 
 @contextmanager
-def app_context():
-    """Reuse the caller's app (immediate mode, CLI); a worker process builds its own once."""
-    global _worker_app
+def app_context() -> Iterator[Flask]:
+    """The caller's app (immediate mode, CLI), else the app the worker bound."""
     if has_app_context():
         yield current_app
         return
     if _worker_app is None:
-        from portal import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("No app for this task: call tasks.bind_worker_app(app) first.")
     with _worker_app.app_context():
         yield _worker_app
 
 
-def dispatch(event: str, **payload) -> None:
-    """Services call this after a commit; it picks the tasks that follow the event."""
-    if _suppressed:
-        return
-    handlers = _HANDLERS.get(event, ())
-    for handler in handlers:
-        handler(**payload)
+@huey.task(name="ai.triage_ticket")
+def triage_ticket(ticket_id: int) -> str:
+    with app_context():
+        return ai_triage.run_triage(ticket_id)
 
 
-_HANDLERS: dict[str, list] = {}
+@huey.task(name="ai.retrain")
+def retrain_model() -> None:
+    with app_context():
+        try:
+            trainer.train_and_save(measure=False)
+        except Exception:
+            log.exception("AI retrain failed")
 
 
-def on(event: str):
-    """Register a handler; registering the same one again (every create_app) is a no-op."""
-
-    def register(fn):
-        handlers = _HANDLERS.setdefault(event, [])
-        key = (fn.__module__, fn.__name__)
-        if all((h.__module__, h.__name__) != key for h in handlers):
-            handlers.append(fn)
-        return fn
-
-    return register
+@huey.task(name="ai.first_answer")
+def first_answer_task(ticket_id: int) -> str:
+    with app_context():
+        return first_answer.generate_first_answer(ticket_id)
 
 
-_suppressed = False
-
-
-@contextmanager
-def suppressed():
-    """Bulk imports (demo data) skip follow-up tasks."""
-    global _suppressed
-    previous, _suppressed = _suppressed, True
-    try:
-        yield
-    finally:
-        _suppressed = previous
+# retry_delay=60 is only the default: each run sets it from the service's retry_delay().
+@huey.task(retries=EMAIL_RETRIES, retry_delay=60, context=True)
+def send_notification_email(notification_id: int, task=None) -> str:
+    """Transient mail failures are retried by huey itself: the service raises EmailRetry
+    while `task.retries` (counted down by huey after each failure) is above zero, and
+    records "failed" on the last attempt."""
+    retries_left = task.retries if task is not None else 0
+    attempt = max(1, EMAIL_RETRIES - retries_left + 1)
+    with app_context():
+        if task is not None:
+            # Read per run, so the app config (not only this decorator) sets the pause.
+            task.retry_delay = notifications.retry_delay()
+        try:
+            return notifications.send_email(
+                notification_id, attempt=attempt, retries_left=retries_left
+            )
+        except notifications.EmailRetry:
+            raise  # the one exception huey should retry
+        except Exception:
+            # Anything else (a bug, the database refusing to record "sent") must not make huey
+            # run the task again: the mail may already have gone out.
+            log.exception("email task for notification %s failed", notification_id)
+            return "error"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
+from portal import events
 from portal.extensions import db
 from portal.models import Setting, Ticket, TicketEvent, TicketResponse, User
 
@@ -112,3 +114,16 @@ def form_fields(html: str, action: str) -> dict:
     parser.feed(html)
     assert parser.done, f"no form posting to {action}"
     return dict(parser.fields)
+
+
+@contextmanager
+def extra_listener(app, event: str, listener):
+    """The app's listener table with `listener` appended to `event`, for the block only."""
+    table = app.extensions[events.EXTENSION_KEY]
+    saved = dict(table)
+    table[event] = (*table[event], listener)
+    try:
+        yield
+    finally:
+        table.clear()
+        table.update(saved)

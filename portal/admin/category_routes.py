@@ -12,9 +12,9 @@ from portal.admin import bp
 from portal.admin.forms import CategoryMatrixForm
 from portal.htmx import render_page_or_partial, toast, wants_partial
 from portal.models import CATEGORY_CHOICES
-from portal.services import ai_workflow, assignment
+from portal.services import assignment, settings
+from portal.services import users as user_service
 from portal.services.errors import TicketError
-from portal.services.settings import get_setting
 
 PARTIAL = "admin/partials/_categories.html"
 FIELD_PREFIX = "categories-"
@@ -51,8 +51,7 @@ def parse_matrix(formdata) -> dict[int, list[str]]:
 
 
 def _coverage(people, counts) -> list[dict]:
-    ai = ai_workflow.facade()
-    overrides = ai.threshold_overrides()
+    thresholds = settings.thresholds()
     rows = []
     for value, label in CATEGORY_CHOICES:
         open_, unassigned = counts.get(value, (0, 0))
@@ -62,8 +61,8 @@ def _coverage(people, counts) -> list[dict]:
                 "label": label,
                 "open": open_,
                 "unassigned": unassigned,
-                "threshold": ai.threshold_for(value),
-                "override": value in overrides,
+                "threshold": thresholds.for_category(value),
+                "override": value in thresholds.per_category,
                 "handlers": [p for p in people if value in (p.categories or [])],
             }
         )
@@ -71,7 +70,7 @@ def _coverage(people, counts) -> list[dict]:
 
 
 def _page(form, status: int = 200, *, submitted: dict[int, list[str]] | None = None, error=None):
-    people = assignment.staff_members()
+    people = user_service.staff_members()
     counts = assignment.open_by_category()
     chosen = {p.id: set(p.categories or []) for p in people}
     if submitted is not None:  # a refused form shows what was sent, so nothing is lost
@@ -87,7 +86,7 @@ def _page(form, status: int = 200, *, submitted: dict[int, list[str]] | None = N
         rows=_coverage(people, counts),
         categories=CATEGORY_CHOICES,
         uncategorised=counts.get(None, (0, 0)),
-        auto_assign=get_setting("TICKET_AUTO_ASSIGN"),
+        auto_assign=settings.get_setting("TICKET_AUTO_ASSIGN"),
         error=error,
     )
 

@@ -66,7 +66,7 @@ def user_list():
     pagination = db.paginate(
         stmt,
         page=queue_service.page_number(request.args.get("page", 1, type=int)),
-        per_page=50,
+        per_page=current_app.config["LIST_PER_PAGE"],
         error_out=False,
     )
     return render_page_or_partial(

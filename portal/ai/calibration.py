@@ -10,6 +10,8 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import KFold
 
+from portal.extensions import db
+
 
 def expected_calibration_error(
     confidences: Sequence[float], correct: Sequence[bool], *, bins: int = 10
@@ -91,8 +93,6 @@ class RefitOnChange:
         self._fit: IsotonicCalibration | None = None
 
     def current(self) -> IsotonicCalibration:
-        from portal.extensions import db
-
         key = (str(db.engine.url), tuple(self.signature()))
         if key != self._key or self._fit is None:
             self._fit = fit_isotonic(self.outcomes(), min_outcomes=self.min_outcomes)

@@ -8,6 +8,7 @@ file's labels fed in as corrections — the same training path a deployment's co
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -113,3 +114,14 @@ def score(
             else None
         ),
     }
+
+
+def split_file(path: str, out_a: str, out_b: str, *, seed: int = 0) -> None:
+    """Helper for the learn-from-half experiment (bench/ uses it): a random half each way."""
+    with open(path, encoding="utf-8") as fh:
+        lines = [line for line in fh if line.strip()]
+    random.Random(seed).shuffle(lines)
+    half = len(lines) // 2
+    with open(out_a, "w", encoding="utf-8") as a, open(out_b, "w", encoding="utf-8") as b:
+        a.writelines(lines[:half])
+        b.writelines(lines[half:])

@@ -7,7 +7,7 @@ block early, also with look-alike spellings (case, full-width letters, zero-widt
 characters, spaces or punctuation between the words).
 
 Every system prompt carries PROMPT_CANARY; `leaks_instructions(text)` spots the canary or a
-sentence of the instructions in a model's answer, and the facade never shows such an answer.
+sentence of the instructions in a model's answer, and the gateway never returns such an answer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The usage log (one row per model call or cache hit) and the response cache."""
+"""The usage log (one row per model call or cache hit) and the response cache.
+
+The usage log is the only thing the AI writes, and it writes it through a connection of its
+own: a call's log row never commits, flushes or rolls back the caller's session.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import hashlib
 import json
 import logging
 
+import sqlalchemy as sa
+
 from portal.extensions import cache, db
 from portal.models import AIUsage
+from portal.models.base import utcnow
 
 log = logging.getLogger(__name__)
 CACHE_PREFIX = "ai:v1:"
@@ -28,24 +35,24 @@ def record(
     ticket_id: int | None = None,
 ) -> None:
     """Write one usage row in its own short transaction; logging must never break a call."""
-    row = AIUsage(
-        provider=provider,
-        model=model[:100],
-        purpose=purpose,
-        latency_ms=int(latency_ms),
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        cache_hit=cache_hit,
-        outcome=outcome,
-        error_class=(error_class or None) and error_class[:100],
-        ticket_id=ticket_id,
-    )
+    row = {
+        "provider": provider,
+        "model": model[:100],
+        "purpose": purpose,
+        "latency_ms": int(latency_ms),
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+        "cache_hit": cache_hit,
+        "outcome": outcome,
+        "error_class": (error_class or None) and error_class[:100],
+        "ticket_id": ticket_id,
+        "created_at": utcnow(),
+    }
     try:
-        db.session.add(row)
-        db.session.commit()
+        with db.engine.begin() as connection:
+            connection.execute(sa.insert(AIUsage), row)
     except Exception:
         log.warning("could not record AI usage", exc_info=True)
-        db.session.rollback()
 
 
 def cache_key(**parts) -> str:

@@ -1,9 +1,9 @@
 """The spec's AI endpoints as JSON, under /api/ai/.
 
 Staff: generate-response, categorize, suggestions, feedback. Everyone signed in: their own
-conversations and chat (someone else's conversation is a 404). The AI facade does the work,
-the chat service keeps the conversation bookkeeping, and changes to a ticket go through the
-ticket service as the staff member. When the AI cannot answer the reply is a 503 JSON body
+conversations and chat (someone else's conversation is a 404). The AI services do the work
+(drafts, triage, suggestions, chat), and changes to a ticket go through the ticket service as
+the staff member. When the AI cannot answer the reply is a 503 JSON body
 {"error": "AI unavailable", ...}, never a 500.
 """
 
@@ -14,14 +14,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, jsonify, request
 
-from portal.ai import service as ai
+from portal.ai.errors import AIUnavailable
 from portal.api import bp
 from portal.api.auth import api_user
 from portal.api.routes import _body, _error, _paginate
 from portal.api.serializers import _iso, page_dict, ticket_dict
-from portal.chat import service as chat_service
 from portal.extensions import db
 from portal.models import AIConversation, AISuggestion, Ticket
+from portal.models.base import MAX_ID
+from portal.services import ai_assist, ai_suggestions
+from portal.services import chat as chat_service
 from portal.services import queue as queue_service
 from portal.services.errors import PermissionDenied, TicketError
 from portal.services.settings import get_setting
@@ -123,9 +125,8 @@ def ai_generate_response():
     if not get_setting("RESPONSE_AI_ASSISTANCE"):
         return _unavailable("AI suggestions for staff are switched off.")
     try:
-        draft = ai.draft_reply(ticket, fresh=fresh)
-    except ai.AIUnavailable as e:
-        db.session.rollback()
+        draft = ai_assist.draft_reply(ticket, fresh=fresh)
+    except AIUnavailable as e:
         return _unavailable(str(e))
     return jsonify(
         {
@@ -156,17 +157,17 @@ def ai_categorize():
     if not get_setting("AI_CATEGORIZATION_ENABLED"):
         return _unavailable("AI categorisation is switched off.")
     try:
-        result = ai.triage(ticket)
-    except ai.AIUnavailable as e:
-        db.session.rollback()
+        result = ai_assist.triage(ticket)
+    except AIUnavailable as e:
         return _unavailable(str(e))
-    suggestion = ai.store_triage(ticket, result, applied=[])
+    suggestion = ai_suggestions.store_triage(ticket, result, applied=[])
     applied: dict[str, Any] = {}
     if apply:
         try:
-            changed = ai.accept_suggestion(suggestion.id, api_user(), expected_version=version)
+            changed = ai_suggestions.accept_triage(
+                ticket, api_user(), suggestion=suggestion, expected_version=version
+            )
         except (TicketError, PermissionDenied) as e:
-            db.session.rollback()
             return _error(e)
         applied = {f: {"old": old, "new": new} for f, (old, new) in changed.items()}
         db.session.refresh(suggestion)
@@ -206,7 +207,7 @@ def ai_feedback_create():
     data = _body()
     try:
         suggestion_id = _int_field(data, "suggestion_id")
-        in_range = suggestion_id is not None and 0 < suggestion_id <= queue_service.MAX_ID
+        in_range = suggestion_id is not None and 0 < suggestion_id <= MAX_ID
         suggestion = db.session.get(AISuggestion, suggestion_id) if in_range else None
         if suggestion is None:
             raise TicketError("No such suggestion.", field="suggestion_id")
@@ -231,7 +232,7 @@ def ai_feedback_create():
         return _error(e)
     if not get_setting("RESPONSE_FEEDBACK"):
         return jsonify(error="Feedback on AI answers is switched off.", status=404), 404
-    row = ai.record_feedback(
+    row = ai_suggestions.record_feedback(
         user=api_user(),
         ticket=db.session.get(Ticket, suggestion.ticket_id),
         suggestion_id=suggestion.id,
@@ -298,10 +299,8 @@ def ai_chat():
     try:
         result = chat_service.send_message(conv, message or "")
     except TicketError as e:
-        db.session.rollback()
         return _error(e)
-    except ai.AIUnavailable as e:
-        db.session.rollback()
+    except AIUnavailable as e:
         return _unavailable(str(e))
     return jsonify(
         {

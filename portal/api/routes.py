@@ -12,6 +12,7 @@ from portal.api.auth import api_user
 from portal.api.serializers import page_dict, response_dict, ticket_dict
 from portal.extensions import db
 from portal.models import Ticket, TicketResponse, User
+from portal.models.base import MAX_ID
 from portal.services import queue as queue_service
 from portal.services import tickets as ticket_service
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
@@ -174,7 +175,7 @@ def response_list():
     ticket_id = request.args.get("ticket", type=int)
     if ticket_id is not None:
         # An id no row can have matches nothing (the database would refuse it as a parameter).
-        in_range = 0 < ticket_id <= queue_service.MAX_ID
+        in_range = 0 < ticket_id <= MAX_ID
         stmt = stmt.where(TicketResponse.ticket_id == ticket_id if in_range else sa.false())
     pagination = _paginate(stmt)
     return jsonify(page_dict(pagination, [response_dict(r, user) for r in pagination.items]))

@@ -1,7 +1,7 @@
 """AI chat (the spec's AIConversation): a user talks with the assistant about one of their
 tickets, or before opening one. URLs live under /tickets/ai/ as in the spec."""
 
-from flask import Blueprint, Flask
+from flask import Blueprint
 
 from portal.security import require_login
 
@@ -9,7 +9,3 @@ bp = Blueprint("chat", __name__)
 bp.before_request(require_login)
 
 from portal.chat import routes  # noqa: E402,F401
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp, url_prefix="/tickets/ai")

@@ -2,8 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.chat.service import COMMENT_MAX, MESSAGE_MAX
 from portal.forms import select_choices
+from portal.services.chat import COMMENT_MAX, MESSAGE_MAX
 from portal.services.tickets import TITLE_MAX
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_login import current_user
 
+from portal.ai.errors import AIUnavailable
 from portal.chat import bp
-from portal.chat import service as chat_service
 from portal.chat.forms import ChatTicketForm, FeedbackForm, MessageForm, NewConversationForm
 from portal.extensions import db
 from portal.forms import EmptyForm, select_choices
 from portal.htmx import hx_redirect, hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import AIConversation
-from portal.services import ai_workflow
+from portal.services import chat as chat_service
+from portal.services import handover as handover_service
 from portal.services import queue as queue_service
 from portal.services.errors import PermissionDenied, TicketError
 
@@ -37,7 +38,10 @@ def _new_form(*, submitted: bool) -> NewConversationForm:
 def _list_page(form: NewConversationForm, status: int = 200):
     page = 1
     pagination = db.paginate(
-        chat_service.conversations_query(current_user), page=page, per_page=50, error_out=False
+        chat_service.conversations_query(current_user),
+        page=page,
+        per_page=current_app.config["LIST_PER_PAGE"],
+        error_out=False,
     )
     return render_page_or_partial(
         "chat/conversations.html",
@@ -109,13 +113,12 @@ def message_create():
         if "csrf_token" in form.errors:
             abort(400)
         return _chat(conv, 422, message_form=form)
-    unavailable = ai_workflow.ai_unavailable_error()
     try:
         chat_service.send_message(conv, form.message.data)
     except TicketError as e:
         form.message.errors.append(e.message)
         return _chat(conv, 422, message_form=form)
-    except unavailable:
+    except AIUnavailable:
         db.session.rollback()
         return _chat(conv, message_form=form, ai_error=AI_DOWN)
     if not wants_partial():
@@ -212,7 +215,7 @@ def ticket_human(ticket_id: int):
     message = "A member of staff will pick this up."
     level = "success"
     try:
-        if not ai_workflow.request_human(ticket, current_user):
+        if not handover_service.request_human(ticket, current_user):
             message = "Staff already know you want a person."
     except (TicketError, PermissionDenied) as e:
         db.session.rollback()

@@ -17,6 +17,7 @@ from portal.models import CATEGORIES, Ticket, User
 from portal.services import tickets as ticket_service
 from portal.services.errors import TicketError
 from portal.services.settings import get_setting
+from portal.services.users import staff_members
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +64,6 @@ def coverage() -> dict[str, list[str]]:
     """Who handles each category: a category nobody handles stays unassigned."""
     people = staff_members()
     return {c: [u.name for u in people if c in (u.categories or [])] for c in CATEGORIES}
-
-
-def staff_members() -> list[User]:
-    """Everyone who can handle categories: active, non-bot staff and admins, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role.in_(("staff", "admin")), User.active.is_(True), User.is_bot.is_(False))
-            .order_by(User.name, User.id)
-        )
-    )
 
 
 def open_by_category() -> dict[str | None, tuple[int, int]]:
@@ -194,9 +184,3 @@ def on_ticket_triaged(ticket_id: int, **_: Any) -> None:
     except Exception:  # assignment is a convenience: the ticket is already saved
         log.exception("auto-assign failed for ticket %s", ticket_id)
         db.session.rollback()
-
-
-def register_handlers() -> None:
-    from portal import tasks
-
-    tasks.on("ticket_triaged")(on_ticket_triaged)

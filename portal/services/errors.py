@@ -16,3 +16,7 @@ class StaleTicket(TicketError):
 
 class PermissionDenied(Exception):
     pass
+
+
+class NotFound(LookupError):
+    """No such row, or not one the caller may see: answered as a 404 either way."""

@@ -17,14 +17,13 @@ from markupsafe import Markup
 
 from portal.extensions import db
 from portal.models import CATEGORIES, Article, User
-from portal.models.base import utcnow
+from portal.models.base import MAX_ID, utcnow
 from portal.services.errors import PermissionDenied
 
 TITLE_MIN = 3
 TITLE_MAX = 200
 BODY_MAX = 50_000
 MAX_TERMS = 8
-MAX_ID = 2**31 - 1
 
 STOPWORDS = frozenset(
     """a an and are as at be by can cannot can't do does doesn't don't for from get getting had has

@@ -1,6 +1,6 @@
 """Notifications: an in-app notice per person, and an email when SMTP is configured.
 
-Who hears about what (the ticket service dispatches the events after its commit):
+Who hears about what (portal.listeners calls these after the ticket service's commit):
 
 - ticket_created            → the ticket's user ("we received your ticket")
 - ticket_updated, assignee  → the new assignee (unless they assigned it to themselves)
@@ -28,19 +28,20 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
+from portal import events
 from portal.extensions import db
 from portal.models import Notification, Ticket, TicketResponse, User
-from portal.models.base import utcnow
+from portal.models.base import MAX_ID, utcnow
+from portal.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MAX = 255
-MAX_ID = 2**31 - 1  # beyond an SQL integer: a 404, not a database error
 SMTP_TIMEOUT = 10  # seconds; SMTP_TIMEOUT in the app config overrides it
 SMTP_RETRY_DELAY = 60  # seconds between attempts; SMTP_RETRY_DELAY in the app config overrides it
 
 
-class NotificationNotFound(LookupError):
+class NotificationNotFound(NotFound):
     pass
 
 
@@ -78,14 +79,17 @@ def notify(
 
 
 def _enqueue_email(note: Notification) -> None:
+    """The email goes out from a task that the notification_created listener queues."""
     try:
-        from portal.notifications.tasks import send_notification_email
-
-        send_notification_email(note.id)
+        events.dispatch(events.NOTIFICATION_CREATED, notification_id=note.id)
     except Exception as e:  # the queue being down costs an email, never the ticket
-        log.exception("could not queue email for notification %s", note.id)
-        db.session.rollback()
-        _record_email(note.id, "failed", f"could not queue: {e}")
+        email_not_queued(note.id, e)
+
+
+def email_not_queued(notification_id: int, error: Exception) -> None:
+    log.error("could not queue email for notification %s: %s", notification_id, error)
+    db.session.rollback()
+    _record_email(notification_id, "failed", f"could not queue: {error}")
 
 
 def unread_count(user: User) -> int:
@@ -335,25 +339,3 @@ def on_reply_added(
             message=f"{reply.user.name} replied on ticket #{ticket.id}: {_short(ticket.title)}",
             ticket=ticket,
         )
-
-
-def _safe(handler):
-    """A notification must never break the event chain (triage, auto-assign…)."""
-
-    def run(**payload: Any) -> None:
-        try:
-            handler(**payload)
-        except Exception:
-            log.exception("notification handler %s failed", handler.__name__)
-            db.session.rollback()
-
-    run.__name__ = f"notify_{handler.__name__}"
-    return run
-
-
-def register_handlers() -> None:
-    from portal import tasks
-
-    tasks.on("ticket_created")(_safe(on_ticket_created))
-    tasks.on("ticket_updated")(_safe(on_ticket_updated))
-    tasks.on("reply_added")(_safe(on_reply_added))

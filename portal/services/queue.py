@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort
 
-from portal.extensions import cache, db
+from portal.extensions import db
 from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, User
+from portal.models.base import MAX_ID
 from portal.models.ticket import search_document
+from portal.services.cache import QUEUE_COUNTS, memoised
+from portal.services.errors import NotFound
 
 SORTS = {
     "activity": "Last activity",
@@ -19,8 +21,7 @@ SORTS = {
     "priority": "Priority",
 }
 SEARCH_MAX = 200
-# Ids and page numbers come from URLs: beyond these the database raises instead of finding nothing.
-MAX_ID = 2**31 - 1
+# Page numbers come from URLs: beyond this the database raises instead of finding nothing.
 MAX_PAGE = 100_000
 
 
@@ -32,10 +33,10 @@ def page_number(value: int | None) -> int:
 def get_or_404(model, ident: int):
     """db.session.get, but an id no row can have is a 404 rather than a database error."""
     if not 0 < ident <= MAX_ID:
-        abort(404)
+        raise NotFound(ident)
     row = db.session.get(model, ident)
     if row is None:
-        abort(404)
+        raise NotFound(ident)
     return row
 
 
@@ -131,7 +132,7 @@ def queue_query(filters: QueueFilters, viewer: User) -> sa.Select:
     return stmt
 
 
-@cache.memoize(timeout=60)
+@memoised(QUEUE_COUNTS, timeout=60)
 def status_counts() -> dict[str, int]:
     rows = db.session.execute(sa.select(Ticket.status, sa.func.count()).group_by(Ticket.status))
     counts = {s: 0 for s in STATUSES}
@@ -173,12 +174,5 @@ def get_ticket_for(user: User, ticket_id: int) -> Ticket:
     """Load a ticket the user may see, or 404: another user's ticket does not exist for them."""
     ticket = db.session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None
     if ticket is None or not (user.is_staff or ticket.user_id == user.id):
-        abort(404)
+        raise NotFound(ticket_id)
     return ticket
-
-
-def staff_members(*, include_inactive: bool = False) -> list[User]:
-    stmt = sa.select(User).where(User.role.in_(("staff", "admin")), User.is_bot.is_(False))
-    if not include_inactive:
-        stmt = stmt.where(User.active.is_(True))
-    return list(db.session.scalars(stmt.order_by(User.name)))

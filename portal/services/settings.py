@@ -1,7 +1,9 @@
 """Admin settings: stored in the database, read through one memoised getter.
 
 Every setting of the spec's Configuration section, plus the AI model name, temperature and
-max tokens. Secrets (the Gemini API key) are never settings: they come from the environment.
+max tokens, and the per-category AI thresholds. One memoised read serves them all and
+services/cache.py is the one place that clears it. Secrets (the Gemini API key) are never
+settings: they come from the environment.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.extensions import cache, db
-from portal.models import Setting
+from portal.ai.options import AIOptions, ModelSettings, Thresholds
+from portal.extensions import db
+from portal.models import CATEGORIES, AIThreshold, Setting
+from portal.services.cache import SETTINGS, clear_settings_cache, memoised
 
 DEFAULT_AI_MODEL = "gemini-3.5-flash-lite"
 
@@ -67,22 +71,60 @@ def defaults() -> dict[str, Any]:
     return {s.key: s.default for s in SPECS}
 
 
-@cache.memoize(timeout=15)
-def _load_all() -> dict[str, Any]:
+def _read() -> dict[str, Any]:
     rows = db.session.execute(sa.select(Setting.key, Setting.value)).all()
     values = defaults()
     values.update({k: v for k, v in rows if k in SPEC_BY_KEY})
-    return values
+    overrides = db.session.execute(sa.select(AIThreshold.category, AIThreshold.threshold)).all()
+    return {"values": values, "thresholds": {c: float(t) for c, t in overrides}}
+
+
+@memoised(SETTINGS, timeout=15)
+def _load_all() -> dict[str, Any]:
+    return _read()
+
+
+def _snapshot() -> dict[str, Any]:
+    try:
+        return _load_all()
+    except Exception:  # a cache outage must not take the settings down with it
+        return _read()
 
 
 def all_settings() -> dict[str, Any]:
-    try:
-        return dict(_load_all())
-    except Exception:  # a cache outage must not take the settings down with it
-        rows = db.session.execute(sa.select(Setting.key, Setting.value)).all()
-        values = defaults()
-        values.update({k: v for k, v in rows if k in SPEC_BY_KEY})
-        return values
+    return dict(_snapshot()["values"])
+
+
+def threshold_overrides() -> dict[str, float]:
+    """Per-category AI thresholds an admin set, {category: threshold}."""
+    return dict(_snapshot()["thresholds"])
+
+
+def thresholds() -> Thresholds:
+    snapshot = _snapshot()
+    return Thresholds(
+        default=float(snapshot["values"]["AI_CONFIDENCE_THRESHOLD"]),
+        per_category=dict(snapshot["thresholds"]),
+    )
+
+
+def threshold_for(category: str | None = None) -> float:
+    """AI_CONFIDENCE_THRESHOLD, or the per-category override when one is set."""
+    return thresholds().for_category(category)
+
+
+def model_settings() -> ModelSettings:
+    values = _snapshot()["values"]
+    return ModelSettings(
+        model=str(values["AI_MODEL"]),
+        temperature=float(values["AI_TEMPERATURE"]),
+        max_tokens=int(values["AI_MAX_TOKENS"]),
+    )
+
+
+def ai_options() -> AIOptions:
+    """What every AI call needs from the settings, read once."""
+    return AIOptions(thresholds=thresholds(), model=model_settings())
 
 
 def get_setting(key: str) -> Any:
@@ -133,7 +175,40 @@ def update_settings(values: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def clear_settings() -> None:
-    from portal.services.cache import clear_settings_cache
+def set_thresholds(values: dict[str, float | None]) -> int:
+    """Set per-category overrides ({category: value, or None to remove}); 0 <= value <= 1.
 
+    Returns how many changed. Raises SettingError (nothing saved) on an unknown category or a
+    value out of range.
+    """
+    current = threshold_overrides()
+    changed = 0
+    for category, value in values.items():
+        if category not in CATEGORIES:
+            raise SettingError(f"Unknown category {category!r}.")
+        if value is not None:
+            value = float(value)
+            if not 0.0 <= value <= 1.0:
+                raise SettingError("A threshold is between 0 and 1.")
+        if current.get(category) == value:
+            continue
+        row = db.session.get(AIThreshold, category)
+        if value is None:
+            db.session.delete(row)
+        elif row is None:
+            db.session.add(AIThreshold(category=category, threshold=value))
+        else:
+            row.threshold = value
+        changed += 1
+    db.session.commit()
+    clear_settings()
+    return changed
+
+
+def set_threshold(category: str, value: float | None) -> None:
+    """Set (or with None, remove) one per-category override."""
+    set_thresholds({category: value})
+
+
+def clear_settings() -> None:
     clear_settings_cache()

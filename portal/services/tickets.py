@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from portal import events
 from portal.extensions import db
 from portal.models import (
     CATEGORIES,
@@ -22,7 +23,7 @@ from portal.models import (
     TicketResponse,
     User,
 )
-from portal.models.base import utcnow
+from portal.models.base import MAX_ID, utcnow
 from portal.services.cache import clear_queue_counts
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
 
@@ -99,11 +100,9 @@ def _event(
 def _after_commit(event: str, **payload: Any) -> None:
     clear_queue_counts()
     try:
-        from portal import tasks
-
-        tasks.dispatch(event, **payload)
+        events.dispatch(event, **payload)
     except Exception:  # the queue being down must never cost a user their ticket
-        log.exception("could not enqueue %s", event)
+        log.exception("could not dispatch %s", event)
 
 
 def create_ticket(
@@ -157,7 +156,7 @@ def create_ticket(
         raise
     _event(ticket, author, "created", None, ticket.title)
     db.session.commit()
-    _after_commit("ticket_created", ticket_id=ticket.id)
+    _after_commit(events.TICKET_CREATED, ticket_id=ticket.id)
     return ticket
 
 
@@ -246,7 +245,7 @@ def add_reply(
         ticket.last_activity_at = now
     ticket.updated_at = now
     db.session.commit()
-    _after_commit("reply_added", ticket_id=ticket.id, response_id=reply.id, internal=internal)
+    _after_commit(events.REPLY_ADDED, ticket_id=ticket.id, response_id=reply.id, internal=internal)
     return reply
 
 
@@ -333,7 +332,7 @@ def update_ticket(
     ticket.last_activity_at = now
     db.session.commit()
     _after_commit(
-        "ticket_updated",
+        events.TICKET_UPDATED,
         ticket_id=ticket.id,
         fields=sorted(changed),
         actor_kind=actor_kind,
@@ -361,7 +360,7 @@ def _check_values(changes: dict[str, Any]) -> None:
     if "assigned_to_id" in changes and changes["assigned_to_id"] is not None:
         value = changes["assigned_to_id"]
         # An API client can send any JSON: only an id a row can have reaches the database.
-        valid_id = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 2**31 - 1
+        valid_id = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
         assignee = db.session.get(User, value) if valid_id else None
         if assignee is None or not assignee.is_staff or not assignee.is_active:
             raise TicketError("Assign to an active staff member.", field="assigned_to_id")
@@ -404,7 +403,7 @@ def edit_reply(reply: TicketResponse, actor: User, body: str) -> TicketResponse:
     )
     reply.ticket.updated_at = utcnow()
     db.session.commit()
-    _after_commit("reply_edited", ticket_id=reply.ticket_id, response_id=reply.id)
+    _after_commit(events.REPLY_EDITED, ticket_id=reply.ticket_id, response_id=reply.id)
     return reply
 
 
@@ -423,7 +422,7 @@ def delete_reply(reply: TicketResponse, actor: User) -> None:
     db.session.delete(reply)
     ticket.updated_at = utcnow()
     db.session.commit()
-    _after_commit("reply_deleted", ticket_id=ticket.id)
+    _after_commit(events.REPLY_DELETED, ticket_id=ticket.id)
 
 
 def delete_ticket(ticket: Ticket, actor: User) -> None:
@@ -433,7 +432,7 @@ def delete_ticket(ticket: Ticket, actor: User) -> None:
     log.warning("ticket %s deleted by user %s", ticket.id, actor.id)
     db.session.delete(ticket)
     db.session.commit()
-    _after_commit("ticket_deleted", ticket_id=ticket.id)
+    _after_commit(events.TICKET_DELETED, ticket_id=ticket.id)
 
 
 def record_event(

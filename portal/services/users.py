@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import ROLES, User
+from portal.models import ROLES, Ticket, User
 from portal.services.errors import TicketError
+from portal.services.tickets import assign_ticket
 
 # A fixed dummy hash keeps the time of a failed login the same whether or not the email exists.
 _DUMMY = User(email="", name="", password_hash="")
@@ -80,9 +81,6 @@ def set_active(actor: User, user: User, active: bool) -> None:
 
 
 def _release_assignments(actor: User, user: User, detail: str) -> None:
-    from portal.models import Ticket
-    from portal.services.tickets import assign_ticket
-
     tickets = db.session.scalars(
         sa.select(Ticket).where(
             Ticket.assigned_to_id == user.id, Ticket.status.in_(("open", "in_progress"))
@@ -90,3 +88,11 @@ def _release_assignments(actor: User, user: User, detail: str) -> None:
     ).all()
     for t in tickets:
         assign_ticket(t, actor, None, detail=detail)
+
+
+def staff_members(*, include_inactive: bool = False) -> list[User]:
+    """People who can be assigned tickets: staff and admins, never the AI's bot, by name."""
+    stmt = sa.select(User).where(User.role.in_(("staff", "admin")), User.is_bot.is_(False))
+    if not include_inactive:
+        stmt = stmt.where(User.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(User.name, User.id)))

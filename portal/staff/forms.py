@@ -27,10 +27,6 @@ class TicketFieldsForm(FlaskForm):
     # Hidden, so hidden_tag() posts it back and a stale form is caught.
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
 
-    def validate_category(self, field):
-        # "Uncategorised" may stay as it is but cannot be chosen to clear a category.
-        pass
-
 
 class AssignForm(FlaskForm):
     assignee = SelectField("Assignee", coerce=str, validators=[Optional()])

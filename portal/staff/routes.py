@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.forms import EmptyForm
-from portal.htmx import add_vary, hx_trigger, render_page_or_partial, toast, wants_partial
+from portal.htmx import hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
+from portal.services import ai_suggestions
 from portal.services import queue as queue_service
 from portal.services import tickets as ticket_service
+from portal.services import users as user_service
 from portal.services.errors import StaleTicket, TicketError
+from portal.services.settings import get_setting
 from portal.staff import bp
 from portal.staff.forms import AssignForm, StaffReplyForm, TicketFieldsForm
 
 
 def _assign_choices() -> list[tuple[str, str]]:
-    return [("", "Unassigned")] + [(str(u.id), u.name) for u in queue_service.staff_members()]
+    return [("", "Unassigned")] + [(str(u.id), u.name) for u in user_service.staff_members()]
 
 
 @bp.get("/")
@@ -29,7 +32,7 @@ def queue():
     pagination = db.paginate(
         queue_service.queue_query(filters, current_user),
         page=page,
-        per_page=25,
+        per_page=current_app.config["TICKETS_PER_PAGE"],
         error_out=False,
         count=total is None,
     )
@@ -41,7 +44,7 @@ def queue():
         pagination=pagination,
         filters=filters,
         sorts=queue_service.SORTS,
-        staff=queue_service.staff_members(),
+        staff=user_service.staff_members(),
         counts=counts,
     )
 
@@ -77,9 +80,7 @@ def _ticket_context(ticket: Ticket, **overrides) -> dict:
         "assign_form": assign_form,
         "events": ticket.events,
     }
-    from portal.services.settings import get_setting  # the AI panel only when assistance is on
-
-    if get_setting("RESPONSE_AI_ASSISTANCE"):
+    if get_setting("RESPONSE_AI_ASSISTANCE"):  # the AI panel only when assistance is on
         ctx["ai_panel_url"] = url_for("staff.ai_panel", ticket_id=ticket.id)
     ctx.update(overrides)
     return ctx
@@ -162,11 +163,9 @@ def reply_create(ticket_id: int):
 
 
 def _record_suggestion_use(form: StaffReplyForm, reply) -> None:
-    """When a reply started from an AI suggestion, the AI layer measures the edit distance."""
+    """When a reply started from an AI suggestion, how much of it staff kept is measured."""
     if form.suggestion_id.data:
-        from portal.ai import service as ai_service
-
-        ai_service.record_suggestion_use(form.suggestion_id.data, reply)
+        ai_suggestions.record_suggestion_use(form.suggestion_id.data, reply)
 
 
 @bp.post("/tickets/<int:ticket_id>/fields")
@@ -240,6 +239,3 @@ def ticket_assign(ticket_id: int):
     if not changed:
         return _updated(ticket, "Nothing changed")
     return _updated(ticket, "Assigned" if assignee_id else "Unassigned")
-
-
-__all__ = ["add_vary"]

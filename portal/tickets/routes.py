@@ -23,7 +23,7 @@ def ticket_list():
     pagination = db.paginate(
         queue_service.user_tickets_query(current_user),
         page=page,
-        per_page=20,
+        per_page=current_app.config["MY_TICKETS_PER_PAGE"],
         error_out=False,
     )
     return render_page_or_partial(

@@ -12,7 +12,6 @@ from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
 from portal.models import Ticket, User
-from portal.services import ai_workflow
 from portal.services import settings as settings_service
 from portal.services import tickets as ticket_service
 from tests.factories import make_ticket, make_user
@@ -82,7 +81,7 @@ def test_page_shows_open_counts_thresholds_and_handlers(client, login_as, admin,
     ticket_service.resolve_ticket(done, admin)  # not open: not counted
     make_ticket(user, category="technical")
     make_ticket(user)  # no category yet
-    ai_workflow.facade().set_threshold("billing", 0.9)
+    settings_service.set_threshold("billing", 0.9)
 
     login_as(admin)
     resp = client.get(URL)

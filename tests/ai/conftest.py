@@ -6,11 +6,12 @@ import shutil
 
 import pytest
 
-from portal import tasks as queue
+from portal import events
 from portal.ai.providers import local
 from portal.ai.providers.gemini import build_client
 from portal.services.settings import update_settings
 from tests.ai.fake_gemini import start_fake
+from tests.helpers import extra_listener
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +74,12 @@ def set_threshold():
 
 
 @pytest.fixture
-def triaged_events():
+def triaged_events(app):
     """Collects ticket_triaged dispatches."""
     seen: list[int] = []
 
     def handler(ticket_id, **_):
         seen.append(ticket_id)
 
-    queue._HANDLERS.setdefault("ticket_triaged", []).append(handler)
-    yield seen
-    queue._HANDLERS["ticket_triaged"].remove(handler)
+    with extra_listener(app, events.TICKET_TRIAGED, handler):
+        yield seen

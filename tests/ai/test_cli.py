@@ -6,7 +6,7 @@ import json
 
 import sqlalchemy as sa
 
-from portal.ai import evaluation, service
+from portal.ai import evaluation, trainer
 from portal.ai.calibration import expected_calibration_error
 from portal.ai.providers import local
 from portal.extensions import db
@@ -79,7 +79,7 @@ def test_train_saves_a_model_and_if_missing_keeps_it(app, tmp_path):
 def test_eval_json_keys_and_no_side_effects(ai_app, tmp_path):
     data = write_jsonl(tmp_path / "eval.jsonl", ROWS)
     learn = write_jsonl(tmp_path / "learn.jsonl", ROWS[:3])
-    path = service.model_path()
+    path = trainer.model_path()
     mtime = path.stat().st_mtime_ns
     runner = ai_app.test_cli_runner()
     for extra in ([], ["--learn-from", learn]):

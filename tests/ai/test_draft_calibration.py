@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from portal.ai import draft_calibration
-from portal.ai import service as ai_service
 from portal.extensions import db
 from portal.models import AIFeedback, AISuggestion, TicketResponse
+from portal.services import ai_assist
 from portal.services import kb as kb_service
 from tests.factories import make_ticket, make_user
 
@@ -53,7 +53,7 @@ def _outcomes(ticket, pairs):
 def test_uncalibrated_until_enough_outcomes(ai_app, user, article):
     ticket = _password_ticket(user)
     _outcomes(ticket, [(0.5, True)] * 5)
-    draft = ai_service.draft_reply(ticket)
+    draft = ai_assist.draft_reply(ticket)
     assert draft.raw_score is not None and draft.raw_score > 0
     assert not draft.calibrated
     assert draft.confidence == pytest.approx(min(0.95, draft.raw_score * 1.6), abs=1e-3)
@@ -68,7 +68,7 @@ def test_staff_outcomes_pull_an_overconfident_score_down(ai_app, user, article, 
     _outcomes(history, pairs)
 
     ticket = _password_ticket(user)
-    draft = ai_service.draft_reply(ticket)
+    draft = ai_assist.draft_reply(ticket)
     assert draft.calibrated
     uncalibrated = min(0.95, draft.raw_score * 1.6)
     assert uncalibrated >= 0.7 > draft.confidence  # would have been posted; now it waits

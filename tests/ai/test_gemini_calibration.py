@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from portal import tasks as queue
+from portal import events
 from portal.ai import gemini_calibration
 from portal.extensions import db
 from portal.models import AISuggestion, Ticket
@@ -16,7 +16,7 @@ REPORTED = 0.93  # what the fake Gemini server says by default
 
 
 def _quiet_ticket() -> Ticket:
-    with queue.suppressed():
+    with events.suppressed():
         return make_ticket(**VAGUE)
 
 

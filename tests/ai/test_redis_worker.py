@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -15,8 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import config as portal_config
-from portal import create_app
-from portal.ai import tasks as ai_tasks
+from portal import create_app, tasks
 from portal.ai.providers import local
 from portal.extensions import db
 from portal.models import AISuggestion
@@ -26,19 +24,9 @@ from tests.factories import make_ticket, make_user
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[2]
 
-WORKER = textwrap.dedent(
-    """
-    import os
-    from huey import RedisHuey
-    import portal.tasks as queue
-    # A queue name of its own, so parallel test runs never share work.
-    queue.huey = RedisHuey(os.environ["TEST_HUEY_NAME"], url=os.environ["REDIS_URL"])
-    from portal import create_app
-    create_app()  # registers the AI tasks on the queue above
-    from huey.consumer import Consumer
-    Consumer(queue.huey, workers=1, worker_type="thread", check_worker_health=False).run()
-    """
-)
+# The README's worker command; HUEY_NAME gives it a queue of its own, so parallel test runs
+# never share work.
+WORKER = [sys.executable, "-m", "flask", "worker", "--workers", "1"]
 
 
 def _redis_or_skip():
@@ -68,14 +56,12 @@ def test_ticket_is_triaged_by_a_real_worker(tmp_path, trained_model_file, monkey
     producer = RedisHuey(name, url=REDIS_URL)
     # The web side enqueues into Redis instead of running the task inline.
     monkeypatch.setattr(
-        ai_tasks,
-        "triage_ticket_task",
-        producer.task(name="ai.triage_ticket")(ai_tasks.triage_ticket_task.func),
+        tasks, "triage_ticket", producer.task(name="ai.triage_ticket")(tasks.triage_ticket.func)
     )
     env = {k: v for k, v in os.environ.items() if k not in ("HUEY_IMMEDIATE", "TEST_DATABASE_URL")}
     env.update(
         REDIS_URL=REDIS_URL,
-        TEST_HUEY_NAME=name,
+        HUEY_NAME=name,
         DATABASE_URL=db_url,
         PORTAL_INSTANCE_DIR=str(instance),
         PYTHONPATH=str(ROOT),
@@ -97,7 +83,7 @@ def test_ticket_is_triaged_by_a_real_worker(tmp_path, trained_model_file, monkey
             assert ticket.category is None  # saved first; nothing ran inline
             assert len(producer) == 1  # one message waiting in Redis
             worker = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-c", WORKER],
+                WORKER,
                 cwd=ROOT,
                 env=env,
                 stdout=log_file,

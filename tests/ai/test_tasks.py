@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from portal import tasks as queue
-from portal.ai import service
+from portal import events
+from portal.ai import trainer
+from portal.ai import triage as ai_triage_module
+from portal.ai.errors import AIUnavailable
 from portal.ai.providers import local
 from portal.extensions import db
 from portal.models import AIFeedback, AISuggestion, AIUsage, Ticket, TicketEvent
+from portal.services import ai_assist, ai_suggestions
+from portal.services import settings as settings_service
 from portal.services import tickets as ticket_service
 from portal.services.settings import update_settings
 from tests.factories import make_ticket
@@ -41,7 +45,7 @@ def test_new_ticket_is_triaged_locally_and_applied(ai_app, user, set_threshold, 
     assert all(
         e.actor_id is None and "AI triage" in e.detail and "(local)" in e.detail for e in events
     )
-    suggestion = service.latest_triage_suggestion(ticket.id)
+    suggestion = ai_suggestions.latest_triage_suggestion(ticket.id)
     assert suggestion.status == "applied"
     assert sorted(suggestion.applied_fields) == ["category", "priority"]
     assert triaged_events == [ticket.id]
@@ -53,7 +57,7 @@ def test_unsure_triage_is_only_suggested(ai_app, user, set_threshold, triaged_ev
     db.session.refresh(ticket)
     assert ticket.category is None and ticket.priority == "medium"
     assert ai_events(ticket) == []
-    suggestion = service.latest_triage_suggestion(ticket.id)
+    suggestion = ai_suggestions.latest_triage_suggestion(ticket.id)
     assert (suggestion.status, suggestion.category) == ("pending", "billing")
     assert 0 < suggestion.category_confidence < 0.999
     assert triaged_events == [ticket.id]
@@ -64,7 +68,7 @@ def test_submitter_category_is_never_overridden(ai_app, user, set_threshold):
     ticket = make_ticket(user, category="general", **BILLING)
     db.session.refresh(ticket)
     assert ticket.category == "general"
-    assert "category" not in service.latest_triage_suggestion(ticket.id).applied_fields
+    assert "category" not in ai_suggestions.latest_triage_suggestion(ticket.id).applied_fields
 
 
 @pytest.mark.parametrize(
@@ -79,7 +83,7 @@ def test_each_switch_is_honoured(ai_app, user, set_threshold, switches, applied)
     set_threshold(0.05)
     update_settings(switches)
     ticket = make_ticket(user, **BILLING)
-    assert service.latest_triage_suggestion(ticket.id).applied_fields == applied
+    assert ai_suggestions.latest_triage_suggestion(ticket.id).applied_fields == applied
     assert {e.field for e in ai_events(ticket)} <= set(applied)
 
 
@@ -92,7 +96,7 @@ def test_all_switches_off_skip_triage_but_still_dispatch(ai_app, user, triaged_e
         }
     )
     ticket = make_ticket(user, **BILLING)
-    assert service.latest_triage_suggestion(ticket.id) is None
+    assert ai_suggestions.latest_triage_suggestion(ticket.id) is None
     assert triaged_events == [ticket.id]
 
 
@@ -100,25 +104,25 @@ def test_ai_failure_never_loses_the_ticket(ai_app, user, monkeypatch, triaged_ev
     def broken(ticket):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(service, "triage", broken)
+    monkeypatch.setattr(ai_triage_module, "triage", broken)
     ticket = make_ticket(user, **BILLING)
     assert db.session.get(Ticket, ticket.id) is not None
     assert triaged_events == [ticket.id]
 
 
 def test_corrupt_model_file_is_ai_unavailable(ai_app, user):
-    with queue.suppressed():
+    with events.suppressed():
         ticket = make_ticket(user, **BILLING)
-    path = service.model_path()
+    path = trainer.model_path()
     path.write_bytes(b"not a model")
-    with pytest.raises(service.AIUnavailable):
-        service.triage(ticket)
+    with pytest.raises(AIUnavailable):
+        ai_assist.triage(ticket)
 
 
 def test_staff_correction_is_recorded_and_retrains(ai_app, user, staff, set_threshold):
     ai_app.config["AI_RETRAIN_AFTER"] = 2
     set_threshold(0.999)  # suggest only
-    before = local.load(service.model_path()).meta["trained_at"]
+    before = local.load(trainer.model_path()).meta["trained_at"]
     tickets = [make_ticket(user, **BILLING) for _ in range(2)]
     for t in tickets:
         ticket_service.update_ticket(t, staff, {"category": "general", "priority": "low"})
@@ -131,18 +135,18 @@ def test_staff_correction_is_recorded_and_retrains(ai_app, user, staff, set_thre
     }
     assert all(c.user_id == staff.id and "Charged twice" in c.text for c in corrections)
     assert {c.ai_value for c in corrections if c.field == "category"} == {"billing"}
-    model = local.load(service.model_path())
+    model = local.load(trainer.model_path())
     assert model.meta["max_correction_id"] == max(c.id for c in corrections)
     assert model.meta["n_corrections"] == 4
     assert model.meta["trained_at"] >= before
-    assert service.pending_corrections() == 0
+    assert trainer.pending_corrections() == 0
 
 
 def test_accepting_a_suggestion_is_not_a_correction(ai_app, user, staff, set_threshold):
     set_threshold(0.999)
     ticket = make_ticket(user, **BILLING)
-    suggestion = service.latest_triage_suggestion(ticket.id)
-    service.accept_suggestion(suggestion.id, staff)
+    suggestion = ai_suggestions.latest_triage_suggestion(ticket.id)
+    ai_suggestions.accept_suggestion(suggestion.id, staff)
     db.session.refresh(ticket)
     assert ticket.category == suggestion.category
     assert suggestion.status == "accepted"
@@ -158,9 +162,9 @@ def test_learning_switch_off_stores_no_corrections(ai_app, user, staff, set_thre
 
 
 def test_suggestion_use_records_edit_similarity(ai_app, client, login_as, user, staff):
-    with queue.suppressed():
+    with events.suppressed():
         ticket = make_ticket(user, **BILLING)
-    draft = service.draft_reply(ticket)
+    draft = ai_assist.draft_reply(ticket)
     assert draft.provider == "local" and draft.suggestion_id
     login_as(staff)
     edited = draft.text.replace("Thank you", "Many thanks")
@@ -175,41 +179,43 @@ def test_suggestion_use_records_edit_similarity(ai_app, client, login_as, user, 
     assert suggestion.response_id is not None
     assert 0.8 < suggestion.edit_similarity < 1.0
     # Junk ids are ignored quietly.
-    service.record_suggestion_use("not-a-number", ticket.responses[-1])
+    ai_suggestions.record_suggestion_use("not-a-number", ticket.responses[-1])
 
 
 def test_thresholds_with_per_category_override(ai_app, set_threshold):
     set_threshold(0.6)
-    assert service.threshold_for("billing") == pytest.approx(0.6)
-    service.set_threshold("billing", 0.9)
-    assert service.threshold_for("billing") == pytest.approx(0.9)
-    assert service.threshold_for("general") == pytest.approx(0.6)
-    assert service.threshold_for(None) == pytest.approx(0.6)
-    assert service.threshold_overrides() == {"billing": 0.9}
-    service.set_threshold("billing", None)
-    assert service.threshold_for("billing") == pytest.approx(0.6)
+    assert settings_service.threshold_for("billing") == pytest.approx(0.6)
+    settings_service.set_threshold("billing", 0.9)
+    assert settings_service.threshold_for("billing") == pytest.approx(0.9)
+    assert settings_service.threshold_for("general") == pytest.approx(0.6)
+    assert settings_service.threshold_for(None) == pytest.approx(0.6)
+    assert settings_service.threshold_overrides() == {"billing": 0.9}
+    settings_service.set_threshold("billing", None)
+    assert settings_service.threshold_for("billing") == pytest.approx(0.6)
     with pytest.raises(ValueError):
-        service.set_threshold("billing", 1.5)
+        settings_service.set_threshold("billing", 1.5)
 
 
 def test_override_changes_what_is_auto_applied(ai_app, user, set_threshold):
     set_threshold(0.05)
-    service.set_threshold("billing", 0.999)
+    settings_service.set_threshold("billing", 0.999)
     ticket = make_ticket(user, **BILLING)
     db.session.refresh(ticket)
     assert ticket.category is None
-    assert service.latest_triage_suggestion(ticket.id).category == "billing"
+    assert ai_suggestions.latest_triage_suggestion(ticket.id).category == "billing"
 
 
 def test_ratings_respect_the_feedback_switch(ai_app, user, staff):
-    with queue.suppressed():
+    with events.suppressed():
         ticket = make_ticket(user, **BILLING)
-    row = service.record_feedback(user=staff, ticket=ticket, rating=1, comment="Spot on")
+    row = ai_suggestions.record_feedback(user=staff, ticket=ticket, rating=1, comment="Spot on")
     assert (row.kind, row.rating, row.comment) == ("rating", 1, "Spot on")
     update_settings({"RESPONSE_FEEDBACK": False})
-    assert service.record_feedback(user=staff, ticket=ticket, rating=-1) is None
+    assert ai_suggestions.record_feedback(user=staff, ticket=ticket, rating=-1) is None
     with pytest.raises(ValueError):
-        service.record_feedback(user=staff, ticket=ticket, field="category", value="nonsense")
+        ai_suggestions.record_feedback(
+            user=staff, ticket=ticket, field="category", value="nonsense"
+        )
 
 
 def test_every_local_call_is_logged(ai_app, user, set_threshold):
@@ -224,23 +230,23 @@ def test_every_local_call_is_logged(ai_app, user, set_threshold):
 
 @pytest.mark.parametrize("style", ["shorter", "friendlier", "formal"])
 def test_local_rewrite_keeps_sources_and_confidence(ai_app, user, style):
-    with queue.suppressed():
+    with events.suppressed():
         ticket = make_ticket(user, **BILLING)
-    origin = service.draft_reply(ticket)
+    origin = ai_assist.draft_reply(ticket)
     text = "Hello Sam,\n\nThanks, we can't refund twice. It's done. Reply if needed. Bye now."
-    draft = service.rewrite_reply(ticket, text, style, suggestion_id=str(origin.suggestion_id))
+    draft = ai_assist.rewrite_reply(ticket, text, style, suggestion_id=str(origin.suggestion_id))
     assert draft.provider == "local" and draft.text and draft.text != text
     assert (draft.sources, draft.confidence) == (origin.sources, origin.confidence)
     assert draft.suggestion_id != origin.suggestion_id
     with pytest.raises(ValueError):
-        service.rewrite_reply(ticket, text, "shouty")
+        ai_assist.rewrite_reply(ticket, text, "shouty")
 
 
 def test_local_summary_of_a_thread(ai_app, user, staff):
-    with queue.suppressed():
+    with events.suppressed():
         ticket = make_ticket(user, **BILLING)
         ticket_service.add_reply(ticket, staff, "We have refunded the duplicate charge. Check.")
-    summary = service.summarize(ticket)
+    summary = ai_assist.summarize(ticket)
     assert summary.provider == "local"
     assert "Charged twice" in summary.text or "two identical charges" in summary.text
     assert "refunded the duplicate" in summary.text

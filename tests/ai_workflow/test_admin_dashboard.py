@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.admin import ai_routes
-from portal.ai import service as ai_service
 from portal.ai import usage
 from portal.extensions import db
 from portal.models import AISuggestion, AIThreshold, AIUsage
 from portal.models.base import utcnow
+from portal.services import ai_metrics, ai_suggestions
+from portal.services import chat as chat_service
+from portal.services import settings as settings_service
 from portal.services import tickets as ticket_service
 from portal.services.settings import update_settings
 from tests.factories import make_ticket
@@ -78,7 +79,7 @@ def test_acceptance_rate_of_suggestions(client, login_as, admin, user, staff):
     db.session.add_all([used, _ignored])
     db.session.commit()
     reply = ticket_service.add_reply(ticket, staff, "A, edited")
-    ai_service.record_suggestion_use(used.id, reply)
+    ai_suggestions.record_suggestion_use(used.id, reply)
 
     login_as(admin)
     html = text(client.get("/admin/ai"))
@@ -101,8 +102,6 @@ def test_auto_apply_precision_counts_staff_corrections(client, login_as, admin, 
 
 
 def test_chat_ratings_become_an_average_and_a_chart(client, login_as, admin, user):
-    from portal.chat import service as chat_service
-
     for rating in (5, 4, 2):
         conv = chat_service.start_conversation(user)
         chat_service.end_conversation(conv)
@@ -119,13 +118,13 @@ def test_chat_ratings_become_an_average_and_a_chart(client, login_as, admin, use
 
 
 def test_percentile_and_prices():
-    assert ai_routes.percentile([], 50) is None
-    assert ai_routes.percentile([5], 95) == 5
-    assert ai_routes.percentile([1, 2, 3, 4], 50) == 2
-    assert ai_routes.percentile(list(range(1, 101)), 95) == 95
-    assert ai_routes.price_for("local", "anything") == (0.0, 0.0)
-    assert ai_routes.price_for("gemini", "models/gemini-2.5-pro") == (1.25, 10.0)
-    assert ai_routes.price_for("gemini", "gemini-2.5-flash-lite-001") == (0.10, 0.40)
+    assert ai_metrics.percentile([], 50) is None
+    assert ai_metrics.percentile([5], 95) == 5
+    assert ai_metrics.percentile([1, 2, 3, 4], 50) == 2
+    assert ai_metrics.percentile(list(range(1, 101)), 95) == 95
+    assert ai_metrics.price_for("local", "anything") == (0.0, 0.0)
+    assert ai_metrics.price_for("gemini", "models/gemini-2.5-pro") == (1.25, 10.0)
+    assert ai_metrics.price_for("gemini", "gemini-2.5-flash-lite-001") == (0.10, 0.40)
 
 
 # ---- thresholds -------------------------------------------------------------------------------
@@ -135,15 +134,15 @@ def test_thresholds_are_saved_through_the_facade(client, login_as, admin):
     login_as(admin)
     resp = client.post("/admin/ai/thresholds", data={"billing": "0.85", "technical": " 0.5 "})
     assert resp.status_code == 303
-    assert ai_service.threshold_for("billing") == 0.85
-    assert ai_service.threshold_for("technical") == 0.5
-    assert ai_service.threshold_for("general") == 0.7  # the global setting
+    assert settings_service.threshold_for("billing") == 0.85
+    assert settings_service.threshold_for("technical") == 0.5
+    assert settings_service.threshold_for("general") == 0.7  # the global setting
     page = text(client.get("/admin/ai"))
     assert 'value="0.85"' in page and "Thresholds saved (2 changed)." in page
 
     client.post("/admin/ai/thresholds", data={"billing": "", "technical": "0.5"})
     assert db.session.get(AIThreshold, "billing") is None
-    assert ai_service.threshold_for("billing") == 0.7
+    assert settings_service.threshold_for("billing") == 0.7
 
 
 @pytest.mark.parametrize("bad", ["1.5", "-0.1", "abc", "nan", "inf"])
@@ -167,7 +166,7 @@ def test_threshold_form_over_htmx_answers_the_fragment(client, login_as, admin, 
     assert resp.status_code == 200
     assert b'id="ai-thresholds"' in resp.data and b"<html" not in resp.data
     assert "Thresholds saved" in resp.headers["HX-Trigger"]
-    assert ai_service.threshold_for("bug_report") == 0.6
+    assert settings_service.threshold_for("bug_report") == 0.6
 
 
 def test_threshold_change_needs_csrf_and_admin(app, client, login_as, admin, staff):

@@ -146,6 +146,6 @@ def test_admin_dashboard_draws_charts_and_saves_thresholds(live, new_page, login
     expect(page.locator("#billing-error")).to_have_count(0)
     expect(page.locator("#toasts")).to_contain_text("Thresholds saved (1 changed).")
     with live.app.app_context():
-        from portal.ai import service as ai_service
+        from portal.services import settings as settings_service
 
-        assert ai_service.threshold_for("billing") == 0.9
+        assert settings_service.threshold_for("billing") == 0.9

@@ -10,12 +10,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from portal.ai import service as ai_service
+from portal.ai import drafts, retrieval
+from portal.ai.errors import AIUnavailable
 from portal.extensions import db
 from portal.models import AISuggestion, TicketEvent, TicketResponse
-from portal.services import ai_workflow
+from portal.services import ai_assist, first_answer
 from portal.services import kb as kb_service
+from portal.services import settings as settings_service
 from portal.services import tickets as ticket_service
+from portal.services.ai_inputs import ticket_text
 from portal.services.settings import update_settings
 from tests.factories import make_reply, make_ticket, make_user
 from tests.helpers import text
@@ -121,12 +124,12 @@ def test_answer_without_sources_is_never_posted(user):
 
 def test_per_category_threshold_decides(user, article):
     update_settings({"AI_CONFIDENCE_THRESHOLD": 0.2})
-    ai_service.set_threshold("technical", 1.0)
+    settings_service.set_threshold("technical", 1.0)
     strict = password_ticket(user, category="technical")
     assert ai_replies(strict) == []
 
     update_settings({"AI_CONFIDENCE_THRESHOLD": 1.0})
-    ai_service.set_threshold("technical", 0.2)
+    settings_service.set_threshold("technical", 0.2)
     relaxed = password_ticket(user, category="technical", title="Reset my password please")
     assert len(ai_replies(relaxed)) == 1
 
@@ -143,12 +146,12 @@ def test_each_switch_turns_the_first_answer_off(user, article, switch):
 
 def test_ai_unavailable_keeps_the_ticket_and_posts_nothing(user, monkeypatch):
     def unavailable(ticket):
-        raise ai_service.AIUnavailable("down")
+        raise AIUnavailable("down")
 
-    monkeypatch.setattr(ai_service, "draft_reply", unavailable)  # stub: see module docstring
+    monkeypatch.setattr(ai_assist, "draft_reply", unavailable)  # stub: see module docstring
     ticket = password_ticket(user)
     assert ticket.id is not None
-    assert ai_workflow.generate_first_answer(ticket.id) == "unavailable"
+    assert first_answer.generate_first_answer(ticket.id) == "unavailable"
     assert ai_replies(ticket) == []
     outcomes = db.session.scalars(
         sa.select(TicketEvent.new_value).where(TicketEvent.field == "first_answer")
@@ -161,7 +164,7 @@ def test_staff_answer_first_means_no_ai_answer(user, staff, article):
     ticket = password_ticket(user)
     make_reply(ticket, staff, "Here is how to reset it.")
     update_settings({"TICKET_AI_RESPONSE": True})
-    assert ai_workflow.generate_first_answer(ticket.id) == "skipped"
+    assert first_answer.generate_first_answer(ticket.id) == "skipped"
     assert ai_replies(ticket) == []
 
 
@@ -321,9 +324,9 @@ def test_a_confident_article_answers_even_when_a_resolved_ticket_is_closer(staff
     assert "Resetting your password" in reply.content
     assert "Earlier Requester" not in reply.content
     # Staff who press "regenerate" see the closer resolved ticket next, not a lesser match.
-    closest = ai_service.retrieval.search(
-        ai_service._ticket_query(ticket), k=1, exclude_ticket=ticket.id
+    closest = retrieval.search(
+        drafts.ticket_query(ticket_text(ticket)), k=1, exclude_ticket=ticket.id
     )[0]
     assert closest.doc.kind == "ticket"
-    again = ai_service.draft_reply(ticket, fresh=True)
+    again = ai_assist.draft_reply(ticket, fresh=True)
     assert again.sources[0] == {"kind": "ticket", "id": closest.doc.id}

@@ -12,9 +12,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from portal.ai import service as ai_service
+from portal.ai import triage as ai_triage_module
+from portal.ai.errors import AIUnavailable
 from portal.extensions import db
 from portal.models import AIFeedback, AISuggestion, TicketEvent
+from portal.services import ai_assist, ai_suggestions
 from portal.services import kb as kb_service
 from portal.services.settings import update_settings
 from tests.factories import make_reply, make_ticket, make_user
@@ -195,7 +197,7 @@ def test_feedback_hidden_when_switched_off(client, login_as, staff, waiting):
 
 
 def test_triage_guess_can_be_applied_in_one_click(client, login_as, staff, waiting):
-    stored = ai_service.latest_triage_suggestion(waiting.id)
+    stored = ai_suggestions.latest_triage_suggestion(waiting.id)
     assert stored is not None and stored.status == "pending"  # nothing was auto-applied
     login_as(staff)
     html = text(panel(client, waiting))
@@ -248,12 +250,12 @@ def test_auto_applied_triage_is_not_offered_again(client, login_as, staff, user)
 
 def test_ai_unavailable_is_a_200_fragment(client, login_as, staff, waiting, monkeypatch):
     def down(*args, **kwargs):
-        raise ai_service.AIUnavailable("down")
+        raise AIUnavailable("down")
 
     # Stubs (see the module docstring): the local model cannot be made to fail on demand.
-    monkeypatch.setattr(ai_service, "draft_reply", down)
-    monkeypatch.setattr(ai_service, "triage", down)
-    monkeypatch.setattr(ai_service, "latest_triage_suggestion", lambda ticket_id: None)
+    monkeypatch.setattr(ai_assist, "draft_reply", down)
+    monkeypatch.setattr(ai_triage_module, "triage", down)
+    monkeypatch.setattr(ai_suggestions, "latest_triage_suggestion", lambda ticket_id: None)
     db.session.execute(sa.delete(AISuggestion))
     db.session.commit()
     login_as(staff)

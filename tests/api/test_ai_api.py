@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from portal import tasks as queue
-from portal.ai import service as ai
+from portal import events
+from portal.ai import gateway, retrieval
+from portal.ai.errors import AIUnavailable
 from portal.api.auth import create_token
 from portal.extensions import db
 from portal.models import AIConversation, AIFeedback, AISuggestion, Ticket, TicketEvent
@@ -31,7 +32,7 @@ def bearer(user):
 
 def quiet_ticket(owner, **kw):
     """A ticket whose creation-time AI work (triage, first answer) is skipped."""
-    with queue.suppressed():
+    with events.suppressed():
         return make_ticket(owner, **kw)
 
 
@@ -328,7 +329,7 @@ def test_chat_validation(client, user):
         resp = client.post("/api/ai/chat/", json=body, headers=h)
         assert resp.status_code == 422 and resp.json["field"] == field, body
     conv = db.session.scalar(sa.select(AIConversation).where(AIConversation.conversation_id == cid))
-    from portal.chat import service as chat_service
+    from portal.services import chat as chat_service
 
     chat_service.end_conversation(conv)
     resp = client.post("/api/ai/chat/", json={"conversation_id": cid, "message": "hi"}, headers=h)
@@ -376,9 +377,9 @@ def test_broken_model_is_503(client, user, staff, monkeypatch):
     h = bearer(staff)
 
     def broken():
-        raise ai.AIUnavailable("The local model could not be loaded.")
+        raise AIUnavailable("The local model could not be loaded.")
 
-    monkeypatch.setattr(ai, "local_model", broken)
+    monkeypatch.setattr(gateway, "local_model", broken)
     _assert_503(
         client.post("/api/ai/categorize/", json={"ticket": ticket.id, "apply": True}, headers=h)
     )
@@ -387,5 +388,5 @@ def test_broken_model_is_503(client, user, staff, monkeypatch):
     def failing_search(*a, **kw):
         raise RuntimeError("index broken")
 
-    monkeypatch.setattr(ai.retrieval, "search", failing_search)
+    monkeypatch.setattr(retrieval, "search", failing_search)
     _assert_503(client.post("/api/ai/generate-response/", json={"ticket": ticket.id}, headers=h))

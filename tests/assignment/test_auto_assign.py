@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal import tasks
+from portal import events
 from portal.extensions import db
 from portal.models import Notification, Ticket, TicketEvent
 from portal.services import settings as settings_service
@@ -22,7 +22,7 @@ def staff_with(*categories, active=True, role="staff"):
 def triaged(ticket, *, auto_assign: bool = True) -> Ticket:
     settings_service.update_settings({"TICKET_AUTO_ASSIGN": auto_assign})
     try:
-        tasks.dispatch("ticket_triaged", ticket_id=ticket.id)
+        events.dispatch(events.TICKET_TRIAGED, ticket_id=ticket.id)
     finally:
         settings_service.update_settings({"TICKET_AUTO_ASSIGN": False})
     db.session.expire_all()
@@ -122,7 +122,7 @@ def test_already_assigned_or_closed_tickets_are_left_alone(user, admin):
 
 
 def test_unknown_ticket_is_ignored(app):
-    tasks.dispatch("ticket_triaged", ticket_id=999_999)  # no error
+    events.dispatch(events.TICKET_TRIAGED, ticket_id=999_999)  # no error
 
 
 def test_a_new_ticket_is_assigned_after_triage(client, login_as, user):

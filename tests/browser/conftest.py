@@ -189,12 +189,12 @@ def _warm_up_ai(app: Flask) -> None:
     wait for that training and overrun the browser's step timeout.
     """
     try:
-        from portal.ai import service as ai_service
+        from portal.ai import gateway
     except ImportError:  # no AI layer in this build
         return
     # The portal copes with an unavailable model; so do these tests.
     with app.app_context(), contextlib.suppress(Exception):
-        ai_service.local_model()
+        gateway.local_model()
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal import tasks
+from portal import events
 from tests.factories import make_ticket, make_user
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ SEARCH_WORD = "Projector"
 
 def _seed_queue(app, n: int = 30) -> None:
     """Other people's tickets, so the queue search has something to filter out."""
-    with app.app_context(), tasks.suppressed():
+    with app.app_context(), events.suppressed():
         requesters = [make_user("user") for _ in range(3)]
         for i in range(n):
             make_ticket(

@@ -232,7 +232,7 @@ def test_chat_becomes_a_ticket_with_the_chat_attached(client, login_as, user, st
 
 
 def test_two_racing_requests_make_one_ticket_from_a_chat(client, login_as, user):
-    from portal.chat import service as chat_service
+    from portal.services import chat as chat_service
 
     login_as(user)
     conv = start(client)

@@ -258,7 +258,7 @@ def test_solved_counts_once_and_creates_no_ticket(app, client, login_as, user, s
 
 
 def test_seed_articles_is_idempotent(app):
-    from portal.kb import seed_articles
+    from portal.services.kb_seed import seed_articles
 
     added = seed_articles()
     assert added >= 5

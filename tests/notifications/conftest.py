@@ -9,6 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from portal.services import settings as settings_service
+from portal.tasks import send_notification_email
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +86,6 @@ def start_smtp(app):
 def empty_task_schedule():
     """Email retries wait on huey's schedule, which immediate mode never runs: none may leak
     from one test into the next."""
-    from portal.notifications.tasks import send_notification_email
-
     queue = send_notification_email.huey
     queue.storage.flush_schedule()
     yield
@@ -96,8 +95,6 @@ def empty_task_schedule():
 def run_scheduled() -> list:
     """Be the consumer's scheduler without the wait: take every task now on the schedule off it
     and run it once, as if its time had come. Returns the tasks run."""
-    from portal.notifications.tasks import send_notification_email
-
     queue = send_notification_email.huey
     tasks = queue.scheduled()
     if not tasks:

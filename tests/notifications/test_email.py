@@ -77,7 +77,7 @@ def test_smtp_that_never_answers_times_out(user, smtp_silent):
 
 
 def test_queue_down_records_the_failure(user, smtp_server, monkeypatch):
-    from portal.notifications import tasks as notification_tasks
+    from portal import tasks as notification_tasks
 
     def broken(*a, **k):
         raise ConnectionError("queue unreachable")

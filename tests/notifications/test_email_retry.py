@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Notification, Ticket
-from portal.notifications.tasks import send_notification_email
 from portal.services import notifications
+from portal.tasks import send_notification_email
 from tests.factories import make_ticket
 from tests.notifications.conftest import Inbox, run_scheduled
 from tests.notifications.test_email import only_notification

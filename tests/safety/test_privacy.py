@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.ai import retrieval
-from portal.ai import service as ai
 from portal.api.auth import create_token
 from portal.extensions import db
 from portal.models import AISuggestion, TicketResponse
+from portal.services import ai_assist
 from portal.services.settings import update_settings
 from tests.factories import make_ticket
 from tests.helpers import text
@@ -76,7 +76,7 @@ def test_local_first_answer_never_quotes_another_users_ticket(
     # Where no article is confident enough, the draft built on the resolved ticket stays for
     # staff, redacted even there.
     update_settings({"AI_CONFIDENCE_THRESHOLD": 0.99})
-    staff_draft = ai.draft_reply(ticket)
+    staff_draft = ai_assist.draft_reply(ticket)
     assert not staff_draft.user_safe
     draft = latest_draft(ticket)
     assert OTHER_ANSWER in draft.text and OTHER_INVOICE not in draft.text
@@ -95,7 +95,7 @@ def test_article_based_local_draft_is_user_safe(ai_app, user, world):
     ticket = make_ticket(
         user, title="Eduroam wifi keeps dropping", description="Eduroam wifi keeps dropping."
     )
-    draft = ai.draft_reply(ticket)
+    draft = ai_assist.draft_reply(ticket)
     assert draft.sources[0] == {"kind": "kb", "id": world["article"].id}
     assert draft.user_safe
 
@@ -118,5 +118,5 @@ def test_draft_that_saw_another_users_ticket_is_never_posted(
     set_threshold(0.999)
     obeying_gemini("paraphrase")
     ticket = make_ticket(user, **SAME_QUESTION)
-    assert not ai.draft_reply(ticket, fresh=True).user_safe
+    assert not ai_assist.draft_reply(ticket, fresh=True).user_safe
     assert ai_answers(ticket) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import NotFound
 
 from portal.extensions import db
 from portal.models import Setting
@@ -13,7 +12,7 @@ from portal.services import queue as queue_service
 from portal.services import settings as settings_service
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
-from portal.services.errors import TicketError
+from portal.services.errors import NotFound, TicketError
 from tests.factories import make_ticket, make_user
 from tests.helpers import snapshot
 
@@ -58,9 +57,9 @@ def test_get_ticket_for_hides_other_peoples_tickets(user, other_user, staff):
 def test_staff_members_excludes_inactive_and_users(user, staff):
     gone = make_user("staff", active=False)
     admin = make_user("admin")
-    names = {u.id for u in queue_service.staff_members()}
+    names = {u.id for u in user_service.staff_members()}
     assert names == {staff.id, admin.id}
-    assert gone.id in {u.id for u in queue_service.staff_members(include_inactive=True)}
+    assert gone.id in {u.id for u in user_service.staff_members(include_inactive=True)}
 
 
 def test_settings_defaults_and_update(app):

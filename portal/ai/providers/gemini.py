@@ -207,3 +207,20 @@ def generate_stream_text(
     if not text.strip():
         raise GeminiError("EmptyResponse", "no text in the answer")
     return GeminiReply(text, None, tokens_in, tokens_out)
+
+
+class GeminiProvider:
+    """The Gemini side of the provider interface (see providers/__init__.py)."""
+
+    name = "gemini"
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def generate(self, *, system: str, contents, schema, settings: dict) -> GeminiReply:
+        """A structured answer validated against `schema`, or with schema=None streamed text."""
+        if schema is None:
+            return generate_stream_text(self.client, system=system, contents=contents, **settings)
+        return generate_structured(
+            self.client, system=system, contents=contents, schema=schema, **settings
+        )

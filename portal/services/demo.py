@@ -8,12 +8,14 @@ from datetime import timedelta
 import click
 import sqlalchemy as sa
 
-from portal import tasks
+from portal import events
 from portal.extensions import db
 from portal.models import Ticket, User
 from portal.models.base import utcnow
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
+from portal.services.cache import clear_queue_counts
+from portal.services.kb_seed import seed_articles
 
 DEMO_PASSWORD = "demo-password"
 ACCOUNTS = [
@@ -209,14 +211,12 @@ def seed_demo_data(*, tickets: int, if_empty: bool, seed: int) -> None:
     ):
         people[email].categories = categories
     db.session.commit()
-    from portal.kb import seed_articles
-
     seed_articles(people["sam@demo.test"])
     staff = [u for u in people.values() if u.is_staff]
     customers = [u for u in people.values() if u.role == "user"]
     now = utcnow()
     with (
-        tasks.suppressed(),
+        events.suppressed(),
         click.progressbar(range(tickets), label="Creating demo tickets") as bar,
     ):
         for _ in bar:
@@ -253,8 +253,6 @@ def seed_demo_data(*, tickets: int, if_empty: bool, seed: int) -> None:
                 ticket_service.close_ticket(ticket, author)
             _backdate(ticket, now - timedelta(minutes=rng.randint(5, 60 * 24 * 60)))
     db.session.commit()
-    from portal.services.cache import clear_queue_counts
-
     clear_queue_counts()
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role in ACCOUNTS:

@@ -1,8 +1,17 @@
 """Conversations with the assistant: start, talk, end with feedback, turn into a ticket.
 
-The AI facade's chat() keeps the conversation's memory in AIConversation.context; this module
-only adds the bookkeeping around it (who owns it, which ticket, ended, feedback). Tickets are
-created and flagged only through services.tickets / services.ai_workflow.
+The only writer of AIConversation.context, whose one shape is::
+
+    {
+      "messages": [{"role": "user" | "assistant", "text": str, "at": ISO time,
+                    "provider": "local" | "gemini"  (assistant turns)}],
+      "ended_at": ISO time,                                     (once ended)
+      "feedback": {"rating": 1-5, "comment": str, "at": ISO time},  (once rated)
+      "ticket_created": ticket id,                              (once turned into a ticket)
+      "handed_over": true,                                      (once handed to staff)
+    }
+
+Tickets are created and flagged only through services.tickets and services.handover.
 """
 
 from __future__ import annotations
@@ -11,14 +20,17 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 
+from portal.ai import chat as ai_chat
+from portal.ai.errors import AIUnavailable
+from portal.ai.inputs import ChatTurn
+from portal.ai.results import ChatResult
 from portal.extensions import db
 from portal.models import AIConversation, Ticket, User
 from portal.models.base import utcnow
-from portal.services import ai_workflow
+from portal.services import handover, settings
 from portal.services import tickets as ticket_service
-from portal.services.errors import TicketError
+from portal.services.errors import NotFound, TicketError
 
 MESSAGE_MAX = 4000
 COMMENT_MAX = 1000
@@ -36,12 +48,12 @@ def conversations_query(user: User) -> sa.Select:
 def get_conversation_for(user: User, conversation_id: str) -> AIConversation:
     """The user's own conversation, or 404: someone else's does not exist for them."""
     if not conversation_id or "\x00" in conversation_id:  # PostgreSQL refuses NUL in a query
-        abort(404)
+        raise NotFound(conversation_id)
     conv = db.session.scalar(
         sa.select(AIConversation).where(AIConversation.conversation_id == conversation_id)
     )
     if conv is None or conv.user_id != user.id:
-        abort(404)
+        raise NotFound(conversation_id)
     return conv
 
 
@@ -79,35 +91,40 @@ def clean_message(text: str | None) -> str:
     return message
 
 
-def send_message(conv: AIConversation, text: str) -> Any:
-    """One turn: the facade answers and updates conv.context. Raises AIUnavailable."""
+def send_message(conv: AIConversation, text: str) -> ChatResult:
+    """One turn: the assistant answers and both turns are saved. Raises AIUnavailable."""
     if not conv.is_active:
         raise TicketError("This conversation has ended. Start a new one.", field="message")
     message = clean_message(text)
-    result = ai_workflow.facade().chat(conv, message)
+    if not settings.get_setting("AI_RESPONSE_ENABLED"):
+        raise AIUnavailable("AI responses are switched off.")
+    history = messages(conv)
+    result = ai_chat.reply(
+        [ChatTurn(m["role"], m["text"]) for m in history],
+        message,
+        options=settings.ai_options(),
+        ticket_id=conv.ticket_id,
+    )
+    now = utcnow().isoformat(timespec="seconds")
+    turns = [
+        *history,
+        {"role": "user", "text": message, "at": now},
+        {"role": "assistant", "text": result.reply, "at": now, "provider": result.provider},
+    ]
+    _set_context(conv, messages=turns)
+    conv.updated_at = utcnow()
     db.session.commit()
     return result
 
 
 def messages(conv: AIConversation) -> list[dict]:
-    """The turns stored in the context as [{"role": "user"|"assistant", "text": ...}]."""
-    context = conv.context or {}
-    raw = context.get("messages") or context.get("history") or context.get("turns") or []
-    out = []
-    for item in raw:
-        if not isinstance(item, dict):
-            continue
-        role = item.get("role")
-        text = item.get("text") or item.get("content") or ""
-        if isinstance(item.get("parts"), list):
-            text = " ".join(str(p.get("text", p)) if isinstance(p, dict) else str(p)
-                            for p in item["parts"])  # fmt: skip
-        if role in ("model", "ai", "bot"):
-            role = "assistant"
-        if role not in ("user", "assistant") or not str(text).strip():
-            continue
-        out.append({"role": role, "text": str(text), "at": item.get("at")})
-    return out
+    """The stored turns, [{"role": "user"|"assistant", "text", "at", "provider"?}]."""
+    turns = (conv.context or {}).get("messages") or []
+    return [
+        {**t, "text": str(t["text"]), "at": t.get("at")}
+        for t in turns
+        if isinstance(t, dict) and t.get("role") in ("user", "assistant") and t.get("text")
+    ]
 
 
 def _set_context(conv: AIConversation, **values: Any) -> None:
@@ -195,7 +212,7 @@ def hand_over(conv: AIConversation, user: User, *, title: str | None = None) -> 
         )
     if ticket.status == "closed":
         ticket_service.reopen_ticket(ticket, user)
-    ai_workflow.request_human(ticket, user, via="AI chat")
+    handover.request_human(ticket, user, via="AI chat")
     _set_context(conv, handed_over=True)
     if conv.is_active:
         end_conversation(conv)

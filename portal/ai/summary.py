@@ -1,0 +1,42 @@
+"""A short summary of a long thread for staff (public and internal messages)."""
+
+from __future__ import annotations
+
+import logging
+
+from portal.ai import gateway, prompts, usage
+from portal.ai.inputs import TicketText
+from portal.ai.options import AIOptions
+from portal.ai.providers.gemini import GeminiError, TextOut
+from portal.ai.results import SummaryResult
+from portal.ai.text import excerpt, sentences
+
+log = logging.getLogger(__name__)
+
+
+def summarize(ticket: TicketText, *, options: AIOptions) -> SummaryResult:
+    thread = [
+        {"from": "staff note" if m.internal else m.role, "text": excerpt(m.text, 1200)}
+        for m in ticket.messages
+    ][-30:]
+    if gateway.gemini_configured():
+        try:
+            reply = gateway.gemini(
+                "summary",
+                settings=options.model,
+                system=prompts.SUMMARY_SYSTEM,
+                contents=prompts.summary_contents(ticket.title, ticket.description, thread),
+                schema=TextOut,
+                ticket_id=ticket.id,
+            )
+            return SummaryResult(reply.data["text"].strip(), "gemini")
+        except GeminiError as e:
+            log.warning("Gemini summary failed (%s); summarising locally", e.kind)
+    first = (sentences(ticket.description) or [ticket.title])[0]
+    lines = [f"Problem: {excerpt(first, 300)}"]
+    for turn in thread[-6:]:
+        said = (sentences(turn["text"]) or [""])[0]
+        lines.append(f"{turn['from'].capitalize()}: {excerpt(said, 200)}")
+    lines.append(f"Status: {ticket.status.replace('_', ' ')}.")
+    usage.record(provider="local", model="extractive", purpose="summary", ticket_id=ticket.id)
+    return SummaryResult("\n".join(lines), "local")
