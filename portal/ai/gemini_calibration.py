@@ -33,7 +33,9 @@ def outcomes() -> list[tuple[float, bool]]:
     ).all()
     labelled = []
     for raw, confidence, status, applied in rows:
-        reported = raw if raw is not None else confidence  # rows without raw_score hold the reported figure itself
+        reported = (
+            raw if raw is not None else confidence
+        )  # rows without raw_score hold the reported figure itself
         if reported is None:
             continue
         if status == "applied" and "category" not in (applied or []):

@@ -14,6 +14,7 @@ from portal.ai.errors import AIUnavailable
 from portal.api.auth import create_token
 from portal.extensions import db
 from portal.models import AIConversation, AIFeedback, AISuggestion, Ticket, TicketEvent
+from portal.services import ai_suggestions
 from portal.services import kb as kb_service
 from portal.services.settings import update_settings
 from tests.factories import make_ticket
@@ -170,6 +171,19 @@ def test_categorize_apply_with_a_stale_version_is_409(client, user, staff):
         headers=bearer(staff),
     )
     assert resp.status_code == 409
+    assert db.session.get(Ticket, ticket.id).category is None
+
+
+def test_the_api_refuses_a_stale_accept_without_marking_its_suggestion(client, user, staff):
+    ticket = quiet_ticket(user, title="Charged twice", description="My card was charged twice.")
+    resp = client.post(
+        "/api/ai/categorize/",
+        json={"ticket": ticket.id, "apply": True, "version": ticket.version + 5},
+        headers=bearer(staff),
+    )
+    assert resp.status_code == 409
+    stored = ai_suggestions.latest_triage_suggestion(ticket.id)
+    assert stored is not None and stored.status == "pending"
     assert db.session.get(Ticket, ticket.id).category is None
 
 
