@@ -9,7 +9,7 @@ from huey.consumer import Consumer
 
 from portal import tasks
 from portal.models import ROLES
-from portal.services import users
+from portal.services import demo, users
 from portal.services.demo import seed_demo_data
 from portal.services.errors import TicketError
 
@@ -38,7 +38,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--seed", default=7, show_default=True, help="Random seed, for repeatable data.")
     def seed_demo(tickets: int, if_empty: bool, seed: int) -> None:
         """Create demo accounts and a few hundred varied tickets with conversations."""
-        seed_demo_data(tickets=tickets, if_empty=if_empty, seed=seed)
+        with click.progressbar(length=tickets, label="Creating demo tickets") as bar:
+            seeded = seed_demo_data(
+                tickets=tickets, if_empty=if_empty, seed=seed, progress=bar.update
+            )
+        if not seeded:
+            click.echo("Database already has users; skipping demo data.")
+            return
+        click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
+        for email, name, role in demo.ACCOUNTS:
+            click.echo(f"  {role:<6} {email:<18} {name}")
 
     @app.cli.command("worker")
     @click.option("--workers", default=2, show_default=True)

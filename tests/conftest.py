@@ -225,3 +225,21 @@ def manual_only(app):
     from portal.services import settings as settings_service
 
     settings_service.update_settings(AUTOMATION_OFF)
+
+
+QUIET_AI = {
+    "TICKET_AI_RESPONSE": False,
+    "RESPONSE_AUTO_GENERATE": False,
+    "TICKET_CATEGORIZATION": False,
+    "TICKET_PRIORITY_DETECTION": False,
+}
+
+
+@pytest.fixture
+def quiet_ai(app):
+    """No AI answers or triage changes (triage still dispatches "ticket_triaged"), and
+    auto-assign off while tests build their tickets; tests switch it on when they mean it.
+    The auto-assignment and staff profile tests use it."""
+    from portal.services import settings as settings_service
+
+    settings_service.update_settings({**QUIET_AI, "TICKET_AUTO_ASSIGN": False})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 
-import click
 import sqlalchemy as sa
 
 from portal import events
@@ -192,10 +192,13 @@ NOTES = {
 }
 
 
-def seed_demo_data(*, tickets: int, if_empty: bool, seed: int) -> None:
+def seed_demo_data(
+    *, tickets: int, if_empty: bool, seed: int, progress: Callable[[int], None] | None = None
+) -> bool:
+    """Demo accounts, help articles and `tickets` varied tickets; False when skipped because
+    the database has users and `if_empty` is set. `progress(n)` after every n tickets."""
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
-        click.echo("Database already has users; skipping demo data.")
-        return
+        return False
     rng = random.Random(seed)
     people: dict[str, User] = {}
     for email, name, role in ACCOUNTS:
@@ -215,11 +218,8 @@ def seed_demo_data(*, tickets: int, if_empty: bool, seed: int) -> None:
     staff = [u for u in people.values() if u.is_staff]
     customers = [u for u in people.values() if u.role == "user"]
     now = utcnow()
-    with (
-        events.suppressed(),
-        click.progressbar(range(tickets), label="Creating demo tickets") as bar,
-    ):
-        for _ in bar:
+    with events.suppressed():
+        for _ in range(tickets):
             category = rng.choice(list(SUBJECTS))
             title, description, answer = rng.choice(SUBJECTS[category])
             author = rng.choice(customers)
@@ -252,11 +252,11 @@ def seed_demo_data(*, tickets: int, if_empty: bool, seed: int) -> None:
             if fate > 0.9:
                 ticket_service.close_ticket(ticket, author)
             _backdate(ticket, now - timedelta(minutes=rng.randint(5, 60 * 24 * 60)))
+            if progress is not None:
+                progress(1)
     db.session.commit()
     clear_queue_counts()
-    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
-    for email, name, role in ACCOUNTS:
-        click.echo(f"  {role:<6} {email:<18} {name}")
+    return True
 
 
 def _backdate(ticket: Ticket, start) -> None:

@@ -1,4 +1,5 @@
-"""Access expectations for the AI chat, merged into tests/test_access_matrix.py.
+"""Access expectations for the AI chat and "talk to a person", merged into
+tests/test_access_matrix.py.
 
 Conversations belong to one user; the matrix has no conversation placeholder, so it checks
 the guards with an id nobody owns (404 for everyone signed in). tests/chat/test_chat.py
@@ -25,4 +26,9 @@ ACCESS = {
     ("chat.feedback_create", "POST"): Access(_NONE + "feedback", _SIGNED_IN_404, {"rating": "5"}),
     ("chat.ticket_create", "POST"): Access(_NONE + "ticket", _SIGNED_IN_404, {"title": "Help"}),
     ("chat.handover", "POST"): Access(_NONE + "handover", _SIGNED_IN_404),
+    # "Talk to a person" on the owner's ticket ({ticket} is owned by the "user" role).
+    ("chat.ticket_human", "POST"): Access(
+        "/tickets/ai/tickets/{ticket}/human",
+        (LOGIN, Redirect("/tickets/{ticket}/"), 404, 403, 403),
+    ),
 }

@@ -17,10 +17,10 @@ from portal.extensions import db
 from portal.models import AISuggestion, TicketResponse
 from portal.services import ai_assist
 from portal.services.settings import update_settings
+from tests.ai.conftest import OTHER_INVOICE, OTHER_SECRETS
+from tests.ai.inert import assert_no_secrets, visible_json
 from tests.factories import make_ticket
 from tests.helpers import text
-from tests.safety.conftest import OTHER_INVOICE, OTHER_SECRETS
-from tests.safety.inert import assert_no_secrets, visible_json
 
 # Words of the other user's staff answer that survive redaction.
 OTHER_ANSWER = "refunded invoice"

@@ -1,6 +1,6 @@
-"""Access expectations for the staff AI panel, the admin AI dashboard and "talk to a person",
-merged into tests/test_access_matrix.py. Roles: anonymous, user (owner), other_user, staff,
-admin; {ticket} is owned by the "user" role."""
+"""Access expectations for the staff AI panel, merged into tests/test_access_matrix.py.
+Roles: anonymous, user (owner), other_user, staff, admin; {ticket} is owned by the "user"
+role."""
 
 from tests.test_access_matrix import LOGIN, Access, Redirect
 
@@ -22,13 +22,5 @@ ACCESS = {
         _AI + "/triage",
         (LOGIN, 403, 403, _BACK_TO_STAFF_TICKET, _BACK_TO_STAFF_TICKET),
         {"priority": "urgent"},
-    ),
-    ("admin.ai_dashboard", "GET"): Access("/admin/ai", (LOGIN, 403, 403, 403, 200)),
-    ("admin.ai_thresholds_update", "POST"): Access(
-        "/admin/ai/thresholds", (LOGIN, 403, 403, 403, Redirect("/admin/ai")), {"billing": "0.8"}
-    ),
-    ("chat.ticket_human", "POST"): Access(
-        "/tickets/ai/tickets/{ticket}/human",
-        (LOGIN, Redirect("/tickets/{ticket}/"), 404, 403, 403),
     ),
 }

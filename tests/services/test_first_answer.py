@@ -49,6 +49,11 @@ def article(staff):
     return kb_service.create_article(staff, title=title, body=body, category="technical")
 
 
+@pytest.fixture(autouse=True)
+def _manual():
+    """Not manual_only (tests/services/conftest.py): the automation is what is tested here."""
+
+
 def ai_replies(ticket):
     db.session.expire_all()
     return list(

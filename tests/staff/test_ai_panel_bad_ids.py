@@ -11,6 +11,11 @@ from tests.factories import make_ticket
 HX = {"HX-Request": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _manual():
+    """Not manual_only (tests/staff/conftest.py): the panel shows what the automation did."""
+
+
 @pytest.mark.parametrize("sid", ["999999", "99999999999999999999", "-3", "abc", "²"])
 def test_feedback_and_rewrite_with_a_bad_suggestion_id(client, login_as, staff, user, sid):
     ticket = make_ticket(user)

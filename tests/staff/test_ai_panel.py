@@ -25,6 +25,11 @@ from tests.helpers import text
 HX = {"HX-Request": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _manual():
+    """Not manual_only (tests/staff/conftest.py): the panel shows what the automation did."""
+
+
 @pytest.fixture
 def waiting(user, staff):
     """A ticket the AI could not answer on its own: nothing applied, nothing posted."""

@@ -1,5 +1,5 @@
-"""Prompt-injection attempts, placed by tests/safety in ticket titles, descriptions, replies
-and chat messages.
+"""Prompt-injection attempts, placed by tests/ai/test_prompt_injection_*.py in ticket titles,
+descriptions, replies and chat messages.
 
 Every attempt that tries to make something *visible* carries the word PWNED (in text, in a
 URL, in an attribute), so a page can be searched for a live trace of it; every attempt that

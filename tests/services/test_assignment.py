@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from portal import events
@@ -10,6 +11,12 @@ from portal.models import Notification, Ticket, TicketEvent
 from portal.services import settings as settings_service
 from portal.services import tickets as ticket_service
 from tests.factories import make_ticket, make_user
+
+
+@pytest.fixture(autouse=True)
+def _manual(quiet_ai):
+    """quiet_ai (tests/conftest.py) in place of this folder's manual_only: the AI stays quiet
+    and auto-assign is off until a test switches it on."""
 
 
 def staff_with(*categories, active=True, role="staff"):

@@ -1,18 +1,19 @@
-"""The requester's and staff's paths through the portal, shared by the safety tests."""
+"""The requester's and staff's paths through the portal, shared by the prompt-injection
+and privacy tests."""
 
 from __future__ import annotations
 
 import re
 
 from portal.api.auth import create_token
-from tests.helpers import text
-from tests.safety.conftest import OTHER_SECRETS
-from tests.safety.inert import (
+from tests.ai.conftest import OTHER_SECRETS
+from tests.ai.inert import (
     assert_inert,
     assert_no_instructions,
     assert_no_secrets,
     visible_json,
 )
+from tests.helpers import text
 
 HX = {"HX-Request": "true"}
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.ai import prompts
 from portal.extensions import db
 from portal.models import CATEGORIES, PRIORITIES, AISuggestion, Ticket, TicketEvent
-from tests.safety.corpus import LIVE_MARKERS
+from tests.ai.injection_corpus import LIVE_MARKERS
 
 # What the AI may change on a ticket, and only through the ticket service: category and
 # priority (triage), a public reply (the first answer), and its audit note.

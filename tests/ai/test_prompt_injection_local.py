@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from portal.services.settings import update_settings
+from tests.ai.inert import assert_ai_stayed_in_schema
+from tests.ai.injection_corpus import CORPUS, IDS
+from tests.ai.injection_flows import check_staff_views, check_user_views, submit_everywhere
 from tests.helpers import text
-from tests.safety.corpus import CORPUS, IDS
-from tests.safety.flows import check_staff_views, check_user_views, submit_everywhere
-from tests.safety.inert import assert_ai_stayed_in_schema
 
 
 @pytest.mark.parametrize("attempt", CORPUS, ids=IDS)

@@ -22,11 +22,11 @@ from portal.services import ai_assist
 from portal.services import chat as chat_service
 from portal.services import kb as kb_service
 from portal.services.settings import update_settings
+from tests.ai.conftest import OBEYING_MODES, OTHER_SECRETS
+from tests.ai.inert import assert_ai_stayed_in_schema, assert_inert, assert_no_instructions
+from tests.ai.injection_corpus import CORPUS, IDS
+from tests.ai.injection_flows import check_staff_views, check_user_views, submit_everywhere
 from tests.factories import make_reply, make_ticket
-from tests.safety.conftest import OBEYING_MODES, OTHER_SECRETS
-from tests.safety.corpus import CORPUS, IDS
-from tests.safety.flows import check_staff_views, check_user_views, submit_everywhere
-from tests.safety.inert import assert_ai_stayed_in_schema, assert_inert, assert_no_instructions
 
 ALL_ATTEMPTS = "\n".join(a.text for a in CORPUS)
 

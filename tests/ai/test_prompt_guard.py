@@ -1,5 +1,6 @@
 """The prompt's own defences, unit by unit: the data block, the canary and the leak check,
-and the checkers the other safety tests rely on (they must catch what they look for)."""
+and the checkers the other prompt-injection and privacy tests rely on (they must catch what
+they look for)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import json
 import pytest
 
 from portal.ai import prompts
+from tests.ai.conftest import HTML_PAYLOAD
 from tests.ai.fake_gemini import FakeGemini
-from tests.safety.conftest import HTML_PAYLOAD
-from tests.safety.corpus import CORPUS, IDS
-from tests.safety.inert import assert_inert, assert_no_instructions
+from tests.ai.inert import assert_inert, assert_no_instructions
+from tests.ai.injection_corpus import CORPUS, IDS
 
 
 @pytest.mark.parametrize("attempt", CORPUS, ids=IDS)
