@@ -10,7 +10,6 @@ from huey.consumer import Consumer
 from portal import tasks
 from portal.models import ROLES
 from portal.services import demo, users
-from portal.services.demo import seed_demo_data
 from portal.services.errors import TicketError
 
 
@@ -38,13 +37,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--seed", default=7, show_default=True, help="Random seed, for repeatable data.")
     def seed_demo(tickets: int, if_empty: bool, seed: int) -> None:
         """Create demo accounts and a few hundred varied tickets with conversations."""
-        with click.progressbar(length=tickets, label="Creating demo tickets") as bar:
-            seeded = seed_demo_data(
-                tickets=tickets, if_empty=if_empty, seed=seed, progress=bar.update
-            )
-        if not seeded:
+        if if_empty and demo.database_has_users():
             click.echo("Database already has users; skipping demo data.")
             return
+        with click.progressbar(length=tickets, label="Creating demo tickets") as bar:
+            demo.seed_demo_data(tickets=tickets, if_empty=False, seed=seed, progress=bar.update)
         click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
         for email, name, role in demo.ACCOUNTS:
             click.echo(f"  {role:<6} {email:<18} {name}")

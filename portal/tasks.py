@@ -53,7 +53,9 @@ def app_context() -> Iterator[Flask]:
         yield current_app
         return
     if _worker_app is None:
-        raise RuntimeError("No app for this task: call tasks.bind_worker_app(app) first.")
+        raise RuntimeError(
+            "No app for this task: run workers with `flask worker`, which binds one."
+        )
     with _worker_app.app_context():
         yield _worker_app
 
@@ -102,3 +104,31 @@ def send_notification_email(notification_id: int, task=None) -> str:
             # run the task again: the mail may already have gone out.
             log.exception("email task for notification %s failed", notification_id)
             return "error"
+
+
+# Messages a worker of the previous release queued (or scheduled, like email retries) name
+# their task by its old module: these identifiers still run the same work after an upgrade.
+_PREVIOUS_IDENTIFIERS = (
+    ("portal.ai.tasks", "ai.triage_ticket", triage_ticket, {}),
+    ("portal.ai.tasks", "ai.retrain", retrain_model, {}),
+    ("portal.services.ai_workflow", "first_answer_task", first_answer_task, {}),
+    (
+        "portal.notifications.tasks",
+        "send_notification_email",
+        send_notification_email,
+        {"retries": EMAIL_RETRIES, "retry_delay": 60, "context": True},
+    ),
+)
+
+
+def _register_previous_identifiers() -> None:
+    for module, name, task, settings in _PREVIOUS_IDENTIFIERS:
+
+        def run(*args, _task=task, **kwargs):
+            return _task.call_local(*args, **kwargs)
+
+        run.__module__ = module
+        huey.task(name=name, **settings)(run)
+
+
+_register_previous_identifiers()

@@ -50,6 +50,10 @@ def record(
     }
     try:
         with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # The row's ticket foreign key waits on a caller holding that ticket FOR UPDATE:
+                # give up on the log row rather than hang the request.
+                connection.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
             connection.execute(sa.insert(AIUsage), row)
     except Exception:
         log.warning("could not record AI usage", exc_info=True)

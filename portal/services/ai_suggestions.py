@@ -182,7 +182,8 @@ def accept_suggestion(
     suggestion_id: int, actor: User, *, expected_version: int | None = None
 ) -> dict:
     """Apply a stored triage guess's category and priority, as the staff member."""
-    suggestion = db.session.get(AISuggestion, int(suggestion_id))
+    valid = isinstance(suggestion_id, int) and 0 < suggestion_id <= MAX_ID
+    suggestion = db.session.get(AISuggestion, suggestion_id) if valid else None
     if suggestion is None or suggestion.kind != "triage":
         raise TicketError("No such suggestion.", field="suggestion_id")
     ticket = db.session.get(Ticket, suggestion.ticket_id)

@@ -192,12 +192,16 @@ NOTES = {
 }
 
 
+def database_has_users() -> bool:
+    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(User)))
+
+
 def seed_demo_data(
     *, tickets: int, if_empty: bool, seed: int, progress: Callable[[int], None] | None = None
 ) -> bool:
     """Demo accounts, help articles and `tickets` varied tickets; False when skipped because
     the database has users and `if_empty` is set. `progress(n)` after every n tickets."""
-    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+    if if_empty and database_has_users():
         return False
     rng = random.Random(seed)
     people: dict[str, User] = {}

@@ -79,16 +79,21 @@ def _read() -> dict[str, Any]:
     return {"values": values, "thresholds": {c: float(t) for c, t in overrides}}
 
 
+# The name is part of the cache key: a new shape of snapshot needs a new name, or processes
+# of two releases sharing a Redis cache would read each other's entries.
 @memoised(SETTINGS, timeout=15)
-def _load_all() -> dict[str, Any]:
+def _load_snapshot_v2() -> dict[str, Any]:
     return _read()
 
 
 def _snapshot() -> dict[str, Any]:
     try:
-        return _load_all()
+        snapshot = _load_snapshot_v2()
     except Exception:  # a cache outage must not take the settings down with it
         return _read()
+    if not isinstance(snapshot, dict) or not {"values", "thresholds"} <= snapshot.keys():
+        return _read()
+    return snapshot
 
 
 def all_settings() -> dict[str, Any]:
@@ -181,7 +186,8 @@ def set_thresholds(values: dict[str, float | None]) -> int:
     Returns how many changed. Raises SettingError (nothing saved) on an unknown category or a
     value out of range.
     """
-    current = threshold_overrides()
+    # The database, not the memoised snapshot: another process may have changed a row since.
+    current = {r.category: r.threshold for r in db.session.scalars(sa.select(AIThreshold))}
     changed = 0
     for category, value in values.items():
         if category not in CATEGORIES:
@@ -194,7 +200,8 @@ def set_thresholds(values: dict[str, float | None]) -> int:
             continue
         row = db.session.get(AIThreshold, category)
         if value is None:
-            db.session.delete(row)
+            if row is not None:
+                db.session.delete(row)
         elif row is None:
             db.session.add(AIThreshold(category=category, threshold=value))
         else:
