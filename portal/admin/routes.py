@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -59,12 +58,8 @@ def settings_edit():
 @bp.get("/users")
 def user_list():
     q = (request.args.get("q") or "").replace("\x00", "").strip()[:100]
-    stmt = sa.select(User).where(User.is_bot.is_(False)).order_by(User.role.desc(), User.name)
-    if q:
-        pattern = f"%{q.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(sa.or_(User.email.ilike(pattern), User.name.ilike(pattern)))
     pagination = db.paginate(
-        stmt,
+        user_service.users_query(q),
         page=queue_service.page_number(request.args.get("page", 1, type=int)),
         per_page=current_app.config["LIST_PER_PAGE"],
         error_out=False,

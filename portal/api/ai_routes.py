@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, jsonify, request
 
 from portal.ai.errors import AIUnavailable
@@ -21,7 +20,6 @@ from portal.api.routes import _body, _error, _paginate
 from portal.api.serializers import _iso, page_dict, ticket_dict
 from portal.extensions import db
 from portal.models import AIConversation, AISuggestion, Ticket
-from portal.models.base import MAX_ID
 from portal.services import ai_assist, ai_suggestions
 from portal.services import chat as chat_service
 from portal.services import queue as queue_service
@@ -184,19 +182,16 @@ def ai_categorize():
 def ai_suggestion_list():
     """Stored AI suggestions, newest first; ?ticket=<id> and ?kind=triage|reply filter."""
     _require_staff()
-    stmt = sa.select(AISuggestion).order_by(AISuggestion.id.desc())
+    ticket_id = None
     raw_ticket = request.args.get("ticket")
     if raw_ticket not in (None, ""):
         if not (raw_ticket.isascii() and raw_ticket.isdigit()):
             return _error(TicketError("ticket must be a ticket id.", field="ticket"))
-        ticket = queue_service.get_ticket_for(api_user(), int(raw_ticket))
-        stmt = stmt.where(AISuggestion.ticket_id == ticket.id)
-    kind = request.args.get("kind")
-    if kind:
-        if kind not in SUGGESTION_KINDS:
-            return _error(TicketError("kind is triage or reply.", field="kind"))
-        stmt = stmt.where(AISuggestion.kind == kind)
-    pagination = _paginate(stmt)
+        ticket_id = queue_service.get_ticket_for(api_user(), int(raw_ticket)).id
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in SUGGESTION_KINDS:
+        return _error(TicketError("kind is triage or reply.", field="kind"))
+    pagination = _paginate(ai_suggestions.suggestions_query(ticket_id=ticket_id, kind=kind))
     return jsonify(page_dict(pagination, [suggestion_dict(s) for s in pagination.items]))
 
 
@@ -206,9 +201,7 @@ def ai_feedback_create():
     _require_staff()
     data = _body()
     try:
-        suggestion_id = _int_field(data, "suggestion_id")
-        in_range = suggestion_id is not None and 0 < suggestion_id <= MAX_ID
-        suggestion = db.session.get(AISuggestion, suggestion_id) if in_range else None
+        suggestion = ai_suggestions.get_suggestion(_int_field(data, "suggestion_id"))
         if suggestion is None:
             raise TicketError("No such suggestion.", field="suggestion_id")
         raw_rating = data.get("rating")
@@ -234,7 +227,7 @@ def ai_feedback_create():
         return jsonify(error="Feedback on AI answers is switched off.", status=404), 404
     row = ai_suggestions.record_feedback(
         user=api_user(),
-        ticket=db.session.get(Ticket, suggestion.ticket_id),
+        ticket=queue_service.get_ticket_for(api_user(), suggestion.ticket_id),
         suggestion_id=suggestion.id,
         rating=RATINGS[raw_rating] if raw_rating is not None else None,
         comment=comment or None,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, jsonify, request
 
 from portal.api import bp
 from portal.api.auth import api_user
 from portal.api.serializers import page_dict, response_dict, ticket_dict
 from portal.extensions import db
-from portal.models import Ticket, TicketResponse, User
-from portal.models.base import MAX_ID
+from portal.models import Ticket, TicketResponse
 from portal.services import queue as queue_service
 from portal.services import tickets as ticket_service
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
@@ -161,22 +159,10 @@ def ticket_responses(ticket_id: int):
     return jsonify({"items": items, "total": len(items)})
 
 
-def _visible_responses(user: User):
-    stmt = sa.select(TicketResponse).join(Ticket).order_by(TicketResponse.id.desc())
-    if not user.is_staff:
-        stmt = stmt.where(Ticket.user_id == user.id, TicketResponse.is_internal.is_(False))
-    return stmt
-
-
 @bp.get("/responses/")
 def response_list():
     user = api_user()
-    stmt = _visible_responses(user)
-    ticket_id = request.args.get("ticket", type=int)
-    if ticket_id is not None:
-        # An id no row can have matches nothing (the database would refuse it as a parameter).
-        in_range = 0 < ticket_id <= MAX_ID
-        stmt = stmt.where(TicketResponse.ticket_id == ticket_id if in_range else sa.false())
+    stmt = queue_service.responses_query(user, ticket_id=request.args.get("ticket", type=int))
     pagination = _paginate(stmt)
     return jsonify(page_dict(pagination, [response_dict(r, user) for r in pagination.items]))
 

@@ -64,6 +64,24 @@ def latest_triage_suggestion(ticket_id: int) -> AISuggestion | None:
     )
 
 
+def get_suggestion(suggestion_id: Any) -> AISuggestion | None:
+    """A suggestion by an id from a request; None for anything no row can have."""
+    valid = isinstance(suggestion_id, int) and not isinstance(suggestion_id, bool)
+    if not valid or not 0 < suggestion_id <= MAX_ID:
+        return None
+    return db.session.get(AISuggestion, suggestion_id)
+
+
+def suggestions_query(*, ticket_id: int | None = None, kind: str | None = None) -> sa.Select:
+    """Stored suggestions, newest first, optionally of one ticket and one kind."""
+    stmt = sa.select(AISuggestion).order_by(AISuggestion.id.desc())
+    if ticket_id is not None:
+        stmt = stmt.where(AISuggestion.ticket_id == ticket_id)
+    if kind is not None:
+        stmt = stmt.where(AISuggestion.kind == kind)
+    return stmt
+
+
 def suggestion_for(ticket: Ticket, value: Any, *, kind: str | None = None) -> AISuggestion | None:
     """The suggestion a form or JSON body names, only when it is one of this ticket's (and
     of `kind`, when given): a stale or forged id would break the foreign key or overflow the
@@ -182,8 +200,7 @@ def accept_suggestion(
     suggestion_id: int, actor: User, *, expected_version: int | None = None
 ) -> dict:
     """Apply a stored triage guess's category and priority, as the staff member."""
-    valid = isinstance(suggestion_id, int) and 0 < suggestion_id <= MAX_ID
-    suggestion = db.session.get(AISuggestion, suggestion_id) if valid else None
+    suggestion = get_suggestion(suggestion_id)
     if suggestion is None or suggestion.kind != "triage":
         raise TicketError("No such suggestion.", field="suggestion_id")
     ticket = db.session.get(Ticket, suggestion.ticket_id)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.extensions import db
-from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, User
+from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, TicketResponse, User
 from portal.models.base import MAX_ID
 from portal.models.ticket import search_document
 from portal.services.cache import QUEUE_COUNTS, memoised
@@ -176,3 +176,15 @@ def get_ticket_for(user: User, ticket_id: int) -> Ticket:
     if ticket is None or not (user.is_staff or ticket.user_id == user.id):
         raise NotFound(ticket_id)
     return ticket
+
+
+def responses_query(user: User, *, ticket_id: int | None = None) -> sa.Select:
+    """Replies the user may read, newest first: staff see all, requesters their own tickets'
+    public replies. An id no row can have matches nothing."""
+    stmt = sa.select(TicketResponse).join(Ticket).order_by(TicketResponse.id.desc())
+    if not user.is_staff:
+        stmt = stmt.where(Ticket.user_id == user.id, TicketResponse.is_internal.is_(False))
+    if ticket_id is not None:
+        in_range = 0 < ticket_id <= MAX_ID
+        stmt = stmt.where(TicketResponse.ticket_id == ticket_id if in_range else sa.false())
+    return stmt

@@ -96,3 +96,13 @@ def staff_members(*, include_inactive: bool = False) -> list[User]:
     if not include_inactive:
         stmt = stmt.where(User.active.is_(True))
     return list(db.session.scalars(stmt.order_by(User.name, User.id)))
+
+
+def users_query(search: str = "") -> sa.Select:
+    """Accounts for the admin list (never the AI's bot), filtered by name or e-mail."""
+    stmt = sa.select(User).where(User.is_bot.is_(False)).order_by(User.role.desc(), User.name)
+    q = (search or "").replace("\x00", "").strip()[:100]
+    if q:
+        pattern = f"%{q.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(sa.or_(User.email.ilike(pattern), User.name.ilike(pattern)))
+    return stmt
