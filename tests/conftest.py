@@ -12,6 +12,7 @@ os.environ["HUEY_IMMEDIATE"] = "true"  # before portal.tasks is imported
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import g, request_started
 from jinja2 import BytecodeCache
 
@@ -204,6 +205,59 @@ def _fail_on_unhandled_error(request):
         first = collector.records[0]
         detail = logging.Formatter().formatException(first.exc_info) if first.exc_info else ""
         pytest.fail(f"the app hit an unhandled error (a 500 page):\n{detail}", pytrace=False)
+
+
+class _UncommittedWrites:
+    """Which sessions hold flushed writes not yet committed or rolled back."""
+
+    def __init__(self) -> None:
+        self.sessions: set[int] = set()
+
+    def flushed(self, session, _context) -> None:
+        self.sessions.add(id(session))
+
+    def ended(self, session, *_args) -> None:
+        self.sessions.discard(id(session))
+
+    def held_by(self, session) -> bool:
+        return id(session) in self.sessions or bool(session.new or session.deleted)
+
+
+@pytest.fixture(autouse=True)
+def _usage_log_never_inside_a_write(monkeypatch):
+    """The AI writes its usage log on a connection of its own. Called while the caller's
+    session holds uncommitted writes, that write would wait on (or, on in-memory SQLite,
+    commit) the caller's transaction: every AI call must come before a service writes."""
+    from portal.ai import usage
+
+    tracker = _UncommittedWrites()
+    hooks = (
+        ("after_flush", tracker.flushed),
+        ("after_commit", tracker.ended),
+        ("after_rollback", tracker.ended),
+        ("after_soft_rollback", tracker.ended),
+    )
+    for name, fn in hooks:
+        sa.event.listen(so.Session, name, fn)
+    offences: list[str] = []
+    record = usage.record
+
+    def guarded(**row):
+        if tracker.held_by(db.session()):
+            offences.append(f"{row.get('provider')} {row.get('purpose')} call")
+        return record(**row)
+
+    monkeypatch.setattr(usage, "record", guarded)
+    try:
+        yield
+    finally:
+        for name, fn in hooks:
+            sa.event.remove(so.Session, name, fn)
+    if offences:
+        pytest.fail(
+            "AI usage was logged while the session held uncommitted writes: " + ", ".join(offences),
+            pytrace=False,
+        )
 
 
 # --- Automation off ---------------------------------------------------------------------------
