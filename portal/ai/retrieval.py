@@ -2,9 +2,9 @@
 
 The index is rebuilt when the corpus changes (cheap signature query) and kept per process.
 A resolved ticket's staff replies were written to another person: before they enter the index
-(and so any draft or prompt) they are redacted — greetings by name, that person's name, email
-addresses, long numbers and ticket numbers go. Drafts built on them are still for staff only
-(DraftResult.user_safe); the redaction is the second line of defence.
+(and so any draft or prompt) they are redacted (portal/ai/redaction.py): names of the requester
+and the staff member, addresses, numbers, amounts, codes and secrets go. Drafts built on them
+are still for staff only (DraftResult.user_safe); the redaction is the second line of defence.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
+from portal.ai.redaction import redact
 from portal.extensions import db
 from portal.models import Article, Ticket, TicketResponse, User
 
@@ -46,28 +48,6 @@ def _plain(markdown: str) -> str:
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"[#>*_`|-]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
-
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_LONG_NUMBER = re.compile(r"(?<!\w)\+?\d(?:[\s().-]?\d){6,}(?!\w)")
-_TICKET_REF = re.compile(r"#\s?\d+")
-_GREETING = re.compile(
-    r"^\s*(hello|hi|hey|dear|good (?:morning|afternoon|evening))\b[^,!\n]{0,60}([,!])",
-    re.IGNORECASE,
-)
-
-
-def redact(text: str, *, names: tuple[str, ...] = ()) -> str:
-    """Another person's reply with their personal details removed."""
-    text = _GREETING.sub(lambda m: m.group(1) + m.group(2), text or "")
-    text = _EMAIL.sub("[email]", text)
-    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[name]", text, flags=re.IGNORECASE)
-        for part in name.split():
-            if len(part) >= 3 and part[0].isupper():
-                text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "[name]", text)
-    text = _LONG_NUMBER.sub("[number]", text)
-    return _TICKET_REF.sub("#[ticket]", text)
 
 
 def _resolved_replies():
@@ -112,20 +92,23 @@ def _load_docs() -> list[Doc]:
         )
     ]
     by_ticket: dict[int, Doc] = {}
+    owner, author = so.aliased(User), so.aliased(User)
     rows = db.session.execute(
         _resolved_replies()
-        .add_columns(User.name, User.email)
-        .join(User, Ticket.user_id == User.id)
+        .add_columns(owner.name, owner.email, author.name, author.email)
+        .join(owner, Ticket.user_id == owner.id)
+        .join(author, TicketResponse.user_id == author.id)
         .order_by(TicketResponse.id.desc())
         .limit(MAX_DOCS)
     )
-    for reply, ticket, owner_name, owner_email in rows:
+    for reply, ticket, owner_name, owner_email, author_name, author_email in rows:
         doc = by_ticket.get(ticket.id)
         if doc is None:
             # The ticket's question and its staff answers form one document.
             doc = Doc("ticket", ticket.id, ticket.title, "", ticket.category, ticket.description)
             by_ticket[ticket.id] = doc
-        answer = redact(reply.content, names=(owner_name, owner_email.split("@")[0]))
+        people = (owner_name, owner_email.split("@")[0], author_name, author_email.split("@")[0])
+        answer = redact(reply.content, names=people)
         doc.text = (answer + "\n" + doc.text).strip()
     for doc in by_ticket.values():
         docs.append(doc)
