@@ -102,4 +102,3 @@ def test_first_answers_and_chat_carry_none_of_it(ai_app, user, planted):
     answer = chat_service.send_message(conversation, QUESTION["description"])
     assert leaked(answer.reply) == []
     assert isinstance(conversation, AIConversation)
-
