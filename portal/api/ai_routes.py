@@ -17,7 +17,7 @@ from portal.ai.errors import AIUnavailable
 from portal.api import bp
 from portal.api.auth import api_user
 from portal.api.routes import _body, _error, _paginate
-from portal.api.serializers import _iso, page_dict, ticket_dict
+from portal.api.serializers import _iso, page_dict, sources_for, ticket_dict
 from portal.extensions import db
 from portal.models import AIConversation, AISuggestion, Ticket
 from portal.services import ai_assist, ai_suggestions
@@ -84,7 +84,7 @@ def suggestion_dict(s: AISuggestion) -> dict:
         data.update(
             text=s.text,
             confidence=s.confidence,
-            sources=list(s.sources or []),
+            sources=sources_for(s.sources, api_user()),
             edit_similarity=s.edit_similarity,
         )
     return data
@@ -132,7 +132,7 @@ def ai_generate_response():
             "ticket": ticket.id,
             "text": draft.text,
             "confidence": draft.confidence,
-            "sources": draft.sources,
+            "sources": sources_for(draft.sources, api_user()),
             "provider": draft.provider,
         }
     ), 201

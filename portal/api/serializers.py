@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask import url_for
+
 from portal.models import Ticket, TicketResponse, User
+from portal.services import kb as kb_service
 
 
 def _iso(value):
@@ -15,11 +18,32 @@ def user_brief(user: User | None) -> dict | None:
     return {"id": user.id, "name": user.name}
 
 
-def _sources_for(sources: list, viewer: User | None) -> list:
-    """Ticket sources name other users' tickets: only staff get their ids."""
-    if viewer is not None and viewer.is_staff:
-        return list(sources or [])
-    return [s if s.get("kind") == "kb" else {"kind": s.get("kind")} for s in sources or []]
+def sources_for(sources: list | None, viewer: User | None) -> list:
+    """A help-article source as kind, id, title and url (title and url None when the viewer
+    may not read it); a ticket source names another user's ticket, so only staff get its id."""
+    sources = [s for s in sources or [] if isinstance(s, dict)]
+    titles = kb_service.article_titles(
+        viewer, [s.get("id") for s in sources if s.get("kind") == "kb"]
+    )
+    staff = viewer is not None and viewer.is_staff
+    out = []
+    for s in sources:
+        if s.get("kind") == "kb":
+            ident = s.get("id")
+            readable = ident in titles
+            out.append(
+                {
+                    "kind": "kb",
+                    "id": ident,
+                    "title": titles.get(ident),
+                    "url": url_for("kb.article_detail", article_id=ident, _external=True)
+                    if readable
+                    else None,
+                }
+            )
+        else:
+            out.append(dict(s) if staff else {"kind": s.get("kind")})
+    return out
 
 
 def response_dict(r: TicketResponse, viewer: User | None = None) -> dict:
@@ -34,7 +58,7 @@ def response_dict(r: TicketResponse, viewer: User | None = None) -> dict:
         "is_ai_generated": r.is_ai_generated,
         "ai_confidence": r.ai_confidence,
         "is_internal": r.is_internal,
-        "sources": _sources_for(r.sources, viewer),
+        "sources": sources_for(r.sources, viewer),
         "created_at": _iso(r.created_at),
     }
 

@@ -132,6 +132,17 @@ def suggest(title: str | None, *, limit: int = 5) -> list[Article]:
 # ---------------------------------------------------------------------------- reading
 
 
+def article_titles(viewer: User | None, ids: list[int]) -> dict[int, str]:
+    """{id: title} of the articles among `ids` that `viewer` may read."""
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID}
+    if not wanted:
+        return {}
+    stmt = sa.select(Article.id, Article.title).where(Article.id.in_(wanted))
+    if not (viewer is not None and viewer.is_staff):
+        stmt = stmt.where(Article.published.is_(True))
+    return dict(db.session.execute(stmt).all())
+
+
 def get_article_for(viewer: User | None, article_id: int) -> Article | None:
     """None when missing, or unpublished and the viewer is not staff."""
     if not 0 < article_id <= MAX_ID:

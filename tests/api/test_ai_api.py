@@ -106,7 +106,8 @@ def test_staff_generate_a_reply_suggestion(client, user, staff, article):
     body = resp.json
     assert body["ticket"] == ticket.id and body["provider"] == "local"
     assert "Forgot password" in body["text"]
-    assert {"kind": "kb", "id": article.id} in body["sources"]
+    url = f"http://localhost/kb/{article.id}/"
+    assert {"kind": "kb", "id": article.id, "title": article.title, "url": url} in body["sources"]
     stored = db.session.get(AISuggestion, body["suggestion_id"])
     assert (stored.kind, stored.status, stored.text) == ("reply", "pending", body["text"])
     # Nothing was posted to the requester: a suggestion is for staff.

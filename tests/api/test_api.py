@@ -5,6 +5,7 @@ import pytest
 from portal.api.auth import create_token
 from portal.extensions import db
 from portal.models import Ticket, TicketEvent
+from portal.services import kb as kb_service
 from portal.services import tickets as ticket_service
 from tests.factories import make_ticket, make_user
 
@@ -205,9 +206,35 @@ def test_ticket_sources_hide_other_users_ticket_ids_from_users(client, user, sta
         sources=[{"kind": "kb", "id": 3}, {"kind": "ticket", "id": 77}],
     )
     as_user = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(user)).json
-    assert as_user["items"][0]["sources"] == [{"kind": "kb", "id": 3}, {"kind": "ticket"}]
+    missing_article = {"kind": "kb", "id": 3, "title": None, "url": None}
+    assert as_user["items"][0]["sources"] == [missing_article, {"kind": "ticket"}]
     as_staff = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(staff)).json
     assert {"kind": "ticket", "id": 77} in as_staff["items"][0]["sources"]
+
+
+def test_article_sources_carry_title_and_url_the_reader_may_open(client, login_as, user, staff):
+    shown = kb_service.create_article(staff, title="Resetting your password", body="Use the link.")
+    hidden = kb_service.create_article(
+        staff, title="Draft: new VPN", body="Not yet.", published=False
+    )
+    ticket = make_ticket(user)
+    ticket_service.add_reply(
+        ticket,
+        ticket_service.get_bot_user(),
+        "See the article.",
+        actor_kind="ai",
+        ai_confidence=0.9,
+        sources=[{"kind": "kb", "id": shown.id}, {"kind": "kb", "id": hidden.id}],
+    )
+    as_user = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(user)).json
+    first, second = as_user["items"][0]["sources"]
+    assert first["title"] == "Resetting your password"
+    login_as(user)
+    page = client.get(first["url"].removeprefix("http://localhost"))
+    assert page.status_code == 200 and "Resetting your password" in page.get_data(as_text=True)
+    assert second == {"kind": "kb", "id": hidden.id, "title": None, "url": None}
+    as_staff = client.get(f"/api/tickets/{ticket.id}/responses/", headers=bearer(staff)).json
+    assert as_staff["items"][0]["sources"][1]["title"] == "Draft: new VPN"
 
 
 def test_booleans_are_not_ids(client, user):
