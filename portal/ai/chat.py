@@ -7,7 +7,6 @@ Gemini call. A requester never sees another person's ticket: chat retrieves arti
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 
@@ -15,11 +14,8 @@ from portal.ai import gateway, prompts, retrieval, usage
 from portal.ai.drafts import MIN_SCORE, draft_confidence
 from portal.ai.inputs import ChatTurn
 from portal.ai.options import AIOptions
-from portal.ai.providers.gemini import GeminiError
 from portal.ai.results import ChatResult
 from portal.ai.text import clean_input, excerpt
-
-log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 20
 
@@ -81,17 +77,15 @@ def reply(
     if gateway.gemini_configured() and local_confidence(
         retrieval.search(message, k=1, kinds=("kb",))
     ) < options.thresholds.for_category(None):
-        try:
-            text = gateway.gemini(
-                "chat",
-                settings=options.model,
-                system=prompts.CHAT_SYSTEM,
-                contents=_gemini_contents(history, message, hits),
-                ticket_id=ticket_id,
-            ).text.strip()
-            return ChatResult(reply=text, provider="gemini")
-        except GeminiError as e:
-            log.warning("Gemini chat failed (%s); answering locally", e.kind)
+        answer = gateway.gemini_or_none(
+            "chat",
+            settings=options.model,
+            system=prompts.CHAT_SYSTEM,
+            contents=_gemini_contents(history, message, hits),
+            ticket_id=ticket_id,
+        )
+        if answer is not None:
+            return ChatResult(reply=answer.text.strip(), provider="gemini")
     started = time.perf_counter()
     text = local_reply(hits)
     usage.record(

@@ -15,7 +15,7 @@ from portal.ai import draft_calibration, gateway, prompts, retrieval, usage
 from portal.ai.errors import AIUnavailable
 from portal.ai.inputs import TicketText
 from portal.ai.options import AIOptions
-from portal.ai.providers.gemini import DraftOut, GeminiError
+from portal.ai.providers.gemini import DraftOut
 from portal.ai.results import DraftResult
 from portal.ai.text import excerpt
 
@@ -189,18 +189,16 @@ def gemini_draft(
         for h in hits
     ]
     thread = [{"from": m.role, "text": excerpt(m.text, 1500)} for m in ticket.public_messages][-6:]
-    try:
-        reply = gateway.gemini(
-            "draft",
-            settings=options.model,
-            system=prompts.DRAFT_SYSTEM,
-            contents=prompts.draft_contents(ticket.title, ticket.description, thread, sources),
-            schema=DraftOut,
-            ticket_id=ticket.id,
-            fresh=fresh,
-        )
-    except GeminiError as e:
-        log.warning("Gemini draft failed (%s); using the local draft", e.kind)
+    reply = gateway.gemini_or_none(
+        "draft",
+        settings=options.model,
+        system=prompts.DRAFT_SYSTEM,
+        contents=prompts.draft_contents(ticket.title, ticket.description, thread, sources),
+        schema=DraftOut,
+        ticket_id=ticket.id,
+        fresh=fresh,
+    )
+    if reply is None:
         return None
     data = reply.data or {}
     text = data["reply"].strip()

@@ -117,6 +117,18 @@ def gemini(
     return reply
 
 
+def gemini_or_none(purpose: str, **call) -> GeminiReply | None:
+    """Gemini's answer, or None when it is not configured or the call failed (logged): each
+    use case then answers with its local model, which is the cascade's fallback."""
+    if not gemini_configured():
+        return None
+    try:
+        return gemini(purpose, **call)
+    except GeminiError as e:
+        log.warning("Gemini %s failed (%s); answering with the local model", purpose, e.kind)
+        return None
+
+
 def _without_nul(value):
     if isinstance(value, str):
         return value.replace("\x00", "")

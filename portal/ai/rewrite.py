@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from portal.ai import gateway, prompts, usage
 from portal.ai.options import AIOptions
-from portal.ai.providers.gemini import GeminiError, TextOut
+from portal.ai.providers.gemini import TextOut
 from portal.ai.text import clean_input, sentences
-
-log = logging.getLogger(__name__)
 
 STYLES = prompts.REWRITE_STYLES
 
@@ -52,18 +48,15 @@ def rewrite(
     text = clean_input(text)
     if not text:
         raise ValueError("Nothing to rewrite.")
-    if gateway.gemini_configured():
-        try:
-            reply = gateway.gemini(
-                "rewrite",
-                settings=options.model,
-                system=prompts.REWRITE_SYSTEM,
-                contents=prompts.rewrite_contents(text, style),
-                schema=TextOut,
-                ticket_id=ticket_id,
-            )
-            return reply.data["text"].strip(), "gemini"
-        except GeminiError as e:
-            log.warning("Gemini rewrite failed (%s); rewriting locally", e.kind)
+    reply = gateway.gemini_or_none(
+        "rewrite",
+        settings=options.model,
+        system=prompts.REWRITE_SYSTEM,
+        contents=prompts.rewrite_contents(text, style),
+        schema=TextOut,
+        ticket_id=ticket_id,
+    )
+    if reply is not None:
+        return reply.data["text"].strip(), "gemini"
     usage.record(provider="local", model="rules", purpose="rewrite", ticket_id=ticket_id)
     return local_rewrite(text, style), "local"

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from portal.ai import gateway, prompts, usage
 from portal.ai.inputs import TicketText
 from portal.ai.options import AIOptions
-from portal.ai.providers.gemini import GeminiError, TextOut
+from portal.ai.providers.gemini import TextOut
 from portal.ai.results import SummaryResult
 from portal.ai.text import excerpt, sentences
-
-log = logging.getLogger(__name__)
 
 
 def summarize(ticket: TicketText, *, options: AIOptions) -> SummaryResult:
@@ -19,19 +15,16 @@ def summarize(ticket: TicketText, *, options: AIOptions) -> SummaryResult:
         {"from": "staff note" if m.internal else m.role, "text": excerpt(m.text, 1200)}
         for m in ticket.messages
     ][-30:]
-    if gateway.gemini_configured():
-        try:
-            reply = gateway.gemini(
-                "summary",
-                settings=options.model,
-                system=prompts.SUMMARY_SYSTEM,
-                contents=prompts.summary_contents(ticket.title, ticket.description, thread),
-                schema=TextOut,
-                ticket_id=ticket.id,
-            )
-            return SummaryResult(reply.data["text"].strip(), "gemini")
-        except GeminiError as e:
-            log.warning("Gemini summary failed (%s); summarising locally", e.kind)
+    reply = gateway.gemini_or_none(
+        "summary",
+        settings=options.model,
+        system=prompts.SUMMARY_SYSTEM,
+        contents=prompts.summary_contents(ticket.title, ticket.description, thread),
+        schema=TextOut,
+        ticket_id=ticket.id,
+    )
+    if reply is not None:
+        return SummaryResult(reply.data["text"].strip(), "gemini")
     first = (sentences(ticket.description) or [ticket.title])[0]
     lines = [f"Problem: {excerpt(first, 300)}"]
     for turn in thread[-6:]:

@@ -7,17 +7,14 @@ to the local answer.
 
 from __future__ import annotations
 
-import logging
 import time
 
 from portal.ai import gateway, gemini_calibration, prompts, usage
 from portal.ai.errors import AIUnavailable
 from portal.ai.options import AIOptions
 from portal.ai.providers import local
-from portal.ai.providers.gemini import GeminiError, TriageOut
+from portal.ai.providers.gemini import TriageOut
 from portal.ai.results import TriageResult
-
-log = logging.getLogger(__name__)
 
 
 def local_triage(title: str, description: str, *, ticket_id: int | None = None) -> TriageResult:
@@ -60,19 +57,17 @@ def triage(
     """Category and priority with calibrated confidences. Raises AIUnavailable."""
     result = local_triage(title, description, ticket_id=ticket_id)
     threshold = options.thresholds.for_category(result.category)
-    if result.category_confidence >= threshold or not gateway.gemini_configured():
+    if result.category_confidence >= threshold:
         return result
-    try:
-        reply = gateway.gemini(
-            "triage",
-            settings=options.model,
-            system=prompts.TRIAGE_SYSTEM,
-            contents=prompts.triage_contents(title, description),
-            schema=TriageOut,
-            ticket_id=ticket_id,
-        )
-    except GeminiError as e:
-        log.warning("Gemini triage failed (%s); using the local answer", e.kind)
+    reply = gateway.gemini_or_none(
+        "triage",
+        settings=options.model,
+        system=prompts.TRIAGE_SYSTEM,
+        contents=prompts.triage_contents(title, description),
+        schema=TriageOut,
+        ticket_id=ticket_id,
+    )
+    if reply is None:
         return result
     data = reply.data or {}
     # Gemini's confidence is its own estimate: calibrated on staff outcomes once there are

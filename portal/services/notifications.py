@@ -79,11 +79,9 @@ def notify(
 
 
 def _enqueue_email(note: Notification) -> None:
-    """The email goes out from a task that the notification_created listener queues."""
-    try:
-        events.dispatch(events.NOTIFICATION_CREATED, notification_id=note.id)
-    except Exception as e:  # the queue being down costs an email, never the ticket
-        email_not_queued(note.id, e)
+    """The email goes out from a task that the notification_created listener queues; that
+    listener records a queue that is down as a failed email."""
+    events.dispatch(events.NOTIFICATION_CREATED, notification_id=note.id)
 
 
 def email_not_queued(notification_id: int, error: Exception) -> None:
