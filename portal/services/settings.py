@@ -105,12 +105,24 @@ def threshold_overrides() -> dict[str, float]:
     return dict(_snapshot()["thresholds"])
 
 
-def thresholds() -> Thresholds:
-    snapshot = _snapshot()
+def _thresholds(snapshot: dict[str, Any]) -> Thresholds:
     return Thresholds(
         default=float(snapshot["values"]["AI_CONFIDENCE_THRESHOLD"]),
         per_category=dict(snapshot["thresholds"]),
     )
+
+
+def _model_settings(snapshot: dict[str, Any]) -> ModelSettings:
+    values = snapshot["values"]
+    return ModelSettings(
+        model=str(values["AI_MODEL"]),
+        temperature=float(values["AI_TEMPERATURE"]),
+        max_tokens=int(values["AI_MAX_TOKENS"]),
+    )
+
+
+def thresholds() -> Thresholds:
+    return _thresholds(_snapshot())
 
 
 def threshold_for(category: str | None = None) -> float:
@@ -119,17 +131,13 @@ def threshold_for(category: str | None = None) -> float:
 
 
 def model_settings() -> ModelSettings:
-    values = _snapshot()["values"]
-    return ModelSettings(
-        model=str(values["AI_MODEL"]),
-        temperature=float(values["AI_TEMPERATURE"]),
-        max_tokens=int(values["AI_MAX_TOKENS"]),
-    )
+    return _model_settings(_snapshot())
 
 
 def ai_options() -> AIOptions:
-    """What every AI call needs from the settings, read once."""
-    return AIOptions(thresholds=thresholds(), model=model_settings())
+    """What every AI call needs from the settings, from one read of the snapshot."""
+    snapshot = _snapshot()
+    return AIOptions(thresholds=_thresholds(snapshot), model=_model_settings(snapshot))
 
 
 def get_setting(key: str) -> Any:
