@@ -22,6 +22,7 @@ TICKET_CREATED = "ticket_created"
 TICKET_UPDATED = "ticket_updated"
 TICKET_TRIAGED = "ticket_triaged"  # after AI triage of a new ticket, also when it was off or failed
 TICKET_DELETED = "ticket_deleted"
+TICKET_MERGED = "ticket_merged"  # a ticket was merged into another (source_id, target_id)
 REPLY_ADDED = "reply_added"
 REPLY_EDITED = "reply_edited"
 REPLY_DELETED = "reply_deleted"
@@ -32,6 +33,7 @@ ALL = (
     TICKET_UPDATED,
     TICKET_TRIAGED,
     TICKET_DELETED,
+    TICKET_MERGED,
     REPLY_ADDED,
     REPLY_EDITED,
     REPLY_DELETED,

@@ -69,6 +69,7 @@ LISTENERS: dict[str, tuple[Callable[..., Any], ...]] = {
     events.TICKET_CREATED: (queue_triage, notifications.on_ticket_created),
     events.TICKET_UPDATED: (learn_from_staff_change, notifications.on_ticket_updated),
     events.REPLY_ADDED: (notifications.on_reply_added,),
+    events.TICKET_MERGED: (notifications.on_ticket_merged,),
     events.TICKET_TRIAGED: (queue_first_answer, assignment.on_ticket_triaged),
     events.NOTIFICATION_CREATED: (queue_email,),
 }

@@ -11,6 +11,7 @@ from portal.api.auth import api_user
 from portal.api.serializers import page_dict, response_dict, ticket_dict
 from portal.extensions import db
 from portal.models import Ticket, TicketResponse
+from portal.services import merge as merge_service
 from portal.services import queue as queue_service
 from portal.services import tickets as ticket_service
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
@@ -151,6 +152,32 @@ def ticket_reopen(ticket_id: int):
     return _status(ticket_id, "open")
 
 
+@bp.post("/tickets/<int:ticket_id>/merge/")
+def ticket_merge(ticket_id: int):
+    """Merge this ticket into `into` (staff only); answers both tickets as they are now."""
+    ticket = _ticket(ticket_id)
+    user = api_user()
+    if not user.is_staff:
+        return _error(PermissionDenied("Only staff can merge tickets."))
+    data = _body()
+    into, version = data.get("into"), data.get("version")
+    if not _is_int(into):
+        return _error(TicketError("into must be a ticket id.", field="into"))
+    if version is not None and not _is_int(version):
+        return _error(TicketError("version must be a number.", field="version"))
+    target = _ticket(into)
+    try:
+        merge_service.merge_tickets(ticket, target, actor=user, expected_version=version)
+    except (TicketError, PermissionDenied) as e:
+        return _error(e)
+    return jsonify(
+        {
+            "merged": ticket_dict(ticket, user),
+            "into": ticket_dict(target, user, with_responses=True),
+        }
+    )
+
+
 @bp.get("/tickets/<int:ticket_id>/responses/")
 def ticket_responses(ticket_id: int):
     ticket = _ticket(ticket_id)
@@ -190,7 +217,7 @@ def response_create():
 def _response(response_id: int) -> TicketResponse:
     user = api_user()
     reply = queue_service.get_or_404(TicketResponse, response_id)
-    if not user.is_staff and (reply.ticket.user_id != user.id or reply.is_internal):
+    if not user.is_staff and (reply.is_internal or not queue_service.can_view(user, reply.ticket)):
         abort(404)
     return reply
 

@@ -59,6 +59,7 @@ def response_dict(r: TicketResponse, viewer: User | None = None) -> dict:
         "ai_confidence": r.ai_confidence,
         "is_internal": r.is_internal,
         "sources": sources_for(r.sources, viewer),
+        "merged_from": r.merged_from_id,
         "created_at": _iso(r.created_at),
     }
 
@@ -80,6 +81,7 @@ def ticket_dict(t: Ticket, viewer: User, *, with_responses: bool = False) -> dic
         "last_activity_at": _iso(t.last_activity_at),
         "version": t.version,
         "needs_human": t.needs_human,
+        "merged_into": t.merged_into_id,
     }
     if with_responses:
         data["responses"] = [

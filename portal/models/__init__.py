@@ -17,6 +17,7 @@ from portal.models.ticket import (
     AIConversation,
     Ticket,
     TicketEvent,
+    TicketParticipant,
     TicketResponse,
 )
 from portal.models.user import ROLE_CHOICES, ROLES, User
@@ -39,6 +40,7 @@ __all__ = [
     "Setting",
     "Ticket",
     "TicketEvent",
+    "TicketParticipant",
     "TicketResponse",
     "User",
 ]

@@ -67,6 +67,8 @@ class Ticket(db.Model):
         # The queue's "most urgent first" sort reads this index in order instead of ranking
         # and sorting every matching row.
         sa.Index("ix_tickets_priority_rank", "priority_rank", "last_activity_at", "id"),
+        # Surge grouping reads the tickets created in the last hour; "newest first" sorts on it.
+        sa.Index("ix_tickets_created", "created_at", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -93,12 +95,26 @@ class Ticket(db.Model):
     needs_human: so.Mapped[bool] = so.mapped_column(default=False)
     # A per-form token makes a double-submitted "new ticket" form create one ticket.
     client_token: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    # Set when staff merged this ticket into another: it is closed and points there.
+    merged_into_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+    merged_into: so.Mapped[Ticket | None] = so.relationship(
+        remote_side="Ticket.id", foreign_keys=[merged_into_id]
+    )
+    participants: so.Mapped[list[TicketParticipant]] = so.relationship(
+        back_populates="ticket",
+        cascade="all, delete-orphan",
+        order_by="TicketParticipant.id",
+        foreign_keys="TicketParticipant.ticket_id",
+    )
     assigned_to: so.Mapped[User | None] = so.relationship(foreign_keys=[assigned_to_id])
     responses: so.Mapped[list[TicketResponse]] = so.relationship(
         back_populates="ticket",
         cascade="all, delete-orphan",
+        foreign_keys="TicketResponse.ticket_id",
         order_by="TicketResponse.created_at, TicketResponse.id",
     )
     events: so.Mapped[list[TicketEvent]] = so.relationship(
@@ -137,9 +153,44 @@ class TicketResponse(db.Model):
     client_token: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     # Knowledge-base articles or tickets an AI answer relies on: [{"kind": "kb"|"ticket", "id": n}].
     sources: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    # The ticket this reply was moved from when staff merged that ticket into this one.
+    merged_from_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="SET NULL")
+    )
 
-    ticket: so.Mapped[Ticket] = so.relationship(back_populates="responses")
+    ticket: so.Mapped[Ticket] = so.relationship(
+        back_populates="responses", foreign_keys=[ticket_id]
+    )
     user: so.Mapped[User] = so.relationship()
+
+
+class TicketParticipant(db.Model):
+    """Someone besides the requester who follows a ticket: today, the requester of a ticket
+    merged into it. They read its public thread and hear of its public replies; internal notes
+    stay staff-only."""
+
+    __tablename__ = "ticket_participants"
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id", "user_id", name="uq_ticket_participants_ticket_user"),
+        sa.Index("ix_ticket_participants_user", "user_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # The merged ticket that brought them here (None once that ticket is deleted).
+    via_ticket_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+    added_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    ticket: so.Mapped[Ticket] = so.relationship(
+        back_populates="participants", foreign_keys=[ticket_id]
+    )
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
 
 
 class TicketEvent(db.Model):

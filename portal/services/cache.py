@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = "settings"
 QUEUE_COUNTS = "queue_counts"
+SURGES = "surges"
 
 _memoised: dict[str, Any] = {}
 
@@ -47,3 +48,7 @@ def clear_settings_cache() -> None:
 
 def clear_queue_counts() -> None:
     _clear(QUEUE_COUNTS)
+
+
+def clear_surges() -> None:
+    _clear(SURGES)

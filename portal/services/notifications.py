@@ -5,9 +5,11 @@ Who hears about what (portal.listeners calls these after the ticket service's co
 - ticket_created            → the ticket's user ("we received your ticket")
 - ticket_updated, assignee  → the new assignee (unless they assigned it to themselves)
 - ticket_updated, resolved  → the ticket's user (unless they resolved it themselves)
-- reply_added, public staff or AI reply → the ticket's user
+- reply_added, public staff or AI reply → the ticket's user and its participants
 - reply_added, user reply   → the assignee
 - reply_added, internal note → nobody: the user never hears about notes.
+- ticket_merged             → the merged ticket's requester (and followers) and the target's
+                              requester ("#5 was merged into #7")
 
 Email goes out from a task with a timeout. A mail failure is logged and recorded on the
 notification; it never fails the ticket or reply that caused it. A transient failure (the
@@ -30,7 +32,7 @@ from flask import current_app, has_request_context, url_for
 
 from portal import events
 from portal.extensions import db
-from portal.models import Notification, Ticket, TicketResponse, User
+from portal.models import Notification, Ticket, TicketParticipant, TicketResponse, User
 from portal.models.base import MAX_ID, utcnow
 from portal.services.errors import NotFound
 
@@ -311,6 +313,25 @@ def on_ticket_updated(
             message=f"Your ticket #{ticket.id} was resolved: {_short(ticket.title)}",
             ticket=ticket,
         )
+        for person in _participants(ticket, skip={actor_id}):
+            notify(
+                person,
+                kind="resolved",
+                message=f"Ticket #{ticket.id}, which you follow, was resolved: "
+                f"{_short(ticket.title)}",
+                ticket=ticket,
+            )
+
+
+def _participants(ticket: Ticket, *, skip: set) -> list[User]:
+    """People who follow the ticket besides its requester (a merged ticket's requester)."""
+    people = db.session.scalars(
+        sa.select(User)
+        .join(TicketParticipant, TicketParticipant.user_id == User.id)
+        .where(TicketParticipant.ticket_id == ticket.id)
+        .order_by(TicketParticipant.id)
+    )
+    return [p for p in people if p.id != ticket.user_id and p.id not in skip]
 
 
 def on_reply_added(
@@ -330,10 +351,46 @@ def on_reply_added(
             message=f"{who} replied to your ticket #{ticket.id}: {_short(ticket.title)}",
             ticket=ticket,
         )
+        for person in _participants(ticket, skip={reply.user_id}):
+            notify(
+                person,
+                kind="reply",
+                message=f"{who} replied on ticket #{ticket.id}, which you follow: "
+                f"{_short(ticket.title)}",
+                ticket=ticket,
+            )
     elif reply.response_type == "user" and ticket.assigned_to_id not in (None, reply.user_id):
         notify(
             ticket.assigned_to,
             kind="reply",
             message=f"{reply.user.name} replied on ticket #{ticket.id}: {_short(ticket.title)}",
             ticket=ticket,
+        )
+
+
+def on_ticket_merged(source_id: int, target_id: int, actor_id: int | None = None, **_: Any) -> None:
+    """Both requesters hear of a merge, and so does whoever followed the merged ticket."""
+    source = db.session.get(Ticket, source_id)
+    target = db.session.get(Ticket, target_id)
+    if source is None or target is None:
+        return
+    told = {actor_id}
+    for person in [source.user, *_participants(source, skip=set())]:
+        if person.id in told:
+            continue
+        told.add(person.id)
+        notify(
+            person,
+            kind="merged",
+            message=f"Ticket #{source.id} was merged into #{target.id}; "
+            f"the conversation continues there: {_short(target.title)}",
+            ticket=target,
+        )
+    if target.user_id not in told:
+        notify(
+            target.user,
+            kind="merged",
+            message=f"Ticket #{source.id} was merged into your ticket #{target.id}: "
+            f"{_short(target.title)}",
+            ticket=target,
         )

@@ -8,7 +8,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.extensions import db
-from portal.models import CATEGORIES, PRIORITIES, STATUSES, Ticket, TicketResponse, User
+from portal.models import (
+    CATEGORIES,
+    PRIORITIES,
+    STATUSES,
+    Ticket,
+    TicketParticipant,
+    TicketResponse,
+    User,
+)
 from portal.models.base import MAX_ID
 from portal.models.ticket import search_document
 from portal.services.cache import QUEUE_COUNTS, memoised
@@ -48,6 +56,7 @@ class QueueFilters:
     assignee: str = ""  # "", "mine", "unassigned" or a staff id as text
     q: str = ""
     sort: str = "activity"
+    surge: str = ""  # a surge group's leader ticket id: the queue shows that group only
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
@@ -61,6 +70,9 @@ class QueueFilters:
         ):
             assignee = ""
         sort = (args.get("sort") or "activity").strip()
+        surge = (args.get("surge") or "").strip()
+        if not (surge.isascii() and surge.isdigit() and 0 < int(surge) <= MAX_ID):
+            surge = ""
         return cls(
             status=pick("status", STATUSES + ["active"]),
             category=pick("category", CATEGORIES + ["none"]),
@@ -68,6 +80,7 @@ class QueueFilters:
             assignee=assignee,
             q=(args.get("q") or "").replace("\x00", "").strip()[:SEARCH_MAX],
             sort=sort if sort in SORTS else "activity",
+            surge=surge,
         )
 
     def as_args(self, **override) -> dict:
@@ -96,7 +109,10 @@ def _search_clause(q: str):
     return sa.and_(*clauses) if clauses else sa.true()
 
 
-def queue_query(filters: QueueFilters, viewer: User) -> sa.Select:
+def queue_query(
+    filters: QueueFilters, viewer: User, *, only_ids: list[int] | None = None
+) -> sa.Select:
+    """The queue's statement; `only_ids` narrows it to a surge group's tickets."""
     # The rows show the requester and the assignee: load them in two IN queries, not per row.
     stmt = sa.select(Ticket).options(
         so.selectinload(Ticket.user), so.selectinload(Ticket.assigned_to)
@@ -119,6 +135,8 @@ def queue_query(filters: QueueFilters, viewer: User) -> sa.Select:
         stmt = stmt.where(Ticket.assigned_to_id == int(filters.assignee))
     if filters.q:
         stmt = stmt.where(_search_clause(filters.q))
+    if only_ids is not None:
+        stmt = stmt.where(Ticket.id.in_(only_ids) if only_ids else sa.false())
     if filters.sort == "newest":
         stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     elif filters.sort == "oldest":
@@ -146,7 +164,7 @@ def known_total(filters: QueueFilters, counts: dict[str, int]) -> int | None:
     The pager would otherwise COUNT(*) the matching rows on every request, which at 100,000
     tickets is most of a page's time. Views with any other filter still count (None).
     """
-    if filters.q or filters.category or filters.priority or filters.assignee:
+    if filters.q or filters.category or filters.priority or filters.assignee or filters.surge:
         return None
     if filters.status == "active":
         return counts.get("open", 0) + counts.get("in_progress", 0)
@@ -162,6 +180,17 @@ def safe_status_counts() -> dict[str, int]:
         return status_counts.uncached()
 
 
+def tickets_by_id(ids: list[int]) -> dict[int, Ticket]:
+    """The tickets with these ids, in id order, with their requesters loaded."""
+    rows = db.session.scalars(
+        sa.select(Ticket)
+        .options(so.selectinload(Ticket.user))
+        .where(Ticket.id.in_(ids))
+        .order_by(Ticket.id)
+    )
+    return {t.id: t for t in rows}
+
+
 def user_tickets_query(user: User) -> sa.Select:
     return (
         sa.select(Ticket)
@@ -170,20 +199,45 @@ def user_tickets_query(user: User) -> sa.Select:
     )
 
 
+def is_participant(user: User, ticket: Ticket) -> bool:
+    """Whether the user follows the ticket without being its requester (a merged ticket's
+    requester follows the ticket it was merged into)."""
+    return (
+        db.session.scalar(
+            sa.select(TicketParticipant.id).where(
+                TicketParticipant.ticket_id == ticket.id, TicketParticipant.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    """Staff see every ticket; a requester sees their own and those they follow (public
+    replies only: internal notes are filtered wherever replies are shown)."""
+    return user.is_staff or ticket.user_id == user.id or is_participant(user, ticket)
+
+
 def get_ticket_for(user: User, ticket_id: int) -> Ticket:
     """Load a ticket the user may see, or 404: another user's ticket does not exist for them."""
     ticket = db.session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None
-    if ticket is None or not (user.is_staff or ticket.user_id == user.id):
+    if ticket is None or not can_view(user, ticket):
         raise NotFound(ticket_id)
     return ticket
 
 
 def responses_query(user: User, *, ticket_id: int | None = None) -> sa.Select:
-    """Replies the user may read, newest first: staff see all, requesters their own tickets'
-    public replies. An id no row can have matches nothing."""
-    stmt = sa.select(TicketResponse).join(Ticket).order_by(TicketResponse.id.desc())
+    """Replies the user may read, newest first: staff see all, requesters the public replies
+    of their own tickets and of those they follow. An id no row can have matches nothing."""
+    stmt = sa.select(TicketResponse).join(TicketResponse.ticket).order_by(TicketResponse.id.desc())
     if not user.is_staff:
-        stmt = stmt.where(Ticket.user_id == user.id, TicketResponse.is_internal.is_(False))
+        followed = sa.select(TicketParticipant.ticket_id).where(
+            TicketParticipant.user_id == user.id
+        )
+        stmt = stmt.where(
+            sa.or_(Ticket.user_id == user.id, Ticket.id.in_(followed)),
+            TicketResponse.is_internal.is_(False),
+        )
     if ticket_id is not None:
         in_range = 0 < ticket_id <= MAX_ID
         stmt = stmt.where(TicketResponse.ticket_id == ticket_id if in_range else sa.false())

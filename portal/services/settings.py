@@ -52,6 +52,13 @@ SPECS: list[SettingSpec] = [
                 "Model name as Google publishes it, e.g. gemini-3.5-flash-lite or gemini-flash-latest."),
     SettingSpec("AI_TEMPERATURE", "model", "Temperature", float, 0.7, "", 0.0, 2.0),
     SettingSpec("AI_MAX_TOKENS", "model", "Max output tokens", int, 1000, "", 1, 8192),
+    SettingSpec("SURGE_WINDOW_MINUTES", "surge", "Surge window (minutes)", int, 60,
+                "Similar active tickets created within this window are grouped on the queue.", 5, 1440),
+    SettingSpec("SURGE_MIN_TICKETS", "surge", "Tickets that make a surge", int, 3,
+                "The smallest group the queue shows.", 2, 100),
+    SettingSpec("SURGE_SIMILARITY", "surge", "Similarity to group on", float, 0.35,
+                "TF-IDF cosine of title and description, 0 to 1: higher groups only near-copies.",
+                0.05, 0.95),
 ]  # fmt: skip
 
 SPEC_BY_KEY = {s.key: s for s in SPECS}
@@ -60,6 +67,7 @@ GROUPS = [
     ("ai", "AI settings"),
     ("response", "Response settings"),
     ("model", "AI model"),
+    ("surge", "Surges and duplicates"),
 ]
 
 

@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -32,3 +40,19 @@ class AssignForm(FlaskForm):
     assignee = SelectField("Assignee", coerce=str, validators=[Optional()])
     # Hidden, so hidden_tag() posts it back and a stale form is caught.
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
+
+
+class MergeForm(FlaskForm):
+    """Merge this ticket into the one named by `into` ("#123" or "123")."""
+
+    into = StringField("Merge into ticket", validators=[DataRequired("Enter a ticket number.")])
+    # The source's version when the confirmation was shown: a replayed form is refused.
+    version = IntegerField(validators=[Optional()], widget=HiddenInput())
+
+
+class BulkMergeForm(FlaskForm):
+    """Merge a surge's tickets into one: each `source` is "id:version" as the page showed it."""
+
+    into = IntegerField("Merge into", validators=[DataRequired("Choose the ticket to keep.")])
+    surge = IntegerField(validators=[Optional()], widget=HiddenInput())
+    source = SelectMultipleField(coerce=str, validate_choice=False)

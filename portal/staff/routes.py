@@ -10,7 +10,9 @@ from portal.forms import EmptyForm
 from portal.htmx import hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
 from portal.services import ai_suggestions
+from portal.services import merge as merge_service
 from portal.services import queue as queue_service
+from portal.services import surges as surge_service
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.errors import StaleTicket, TicketError
@@ -29,8 +31,14 @@ def queue():
     page = queue_service.page_number(request.args.get("page", 1, type=int))
     counts = queue_service.safe_status_counts()
     total = queue_service.known_total(filters, counts)
+    surges = surge_service.current_surges()
+    surge = None
+    if filters.surge:
+        surge = next((s for s in surges if s.leader_id == int(filters.surge)), None)
     pagination = db.paginate(
-        queue_service.queue_query(filters, current_user),
+        queue_service.queue_query(
+            filters, current_user, only_ids=(surge.ids if surge else []) if filters.surge else None
+        ),
         page=page,
         per_page=current_app.config["TICKETS_PER_PAGE"],
         error_out=False,
@@ -46,6 +54,8 @@ def queue():
         sorts=queue_service.SORTS,
         staff=user_service.staff_members(),
         counts=counts,
+        surges=[surge] if surge else ([] if filters.surge else surges),
+        surge=surge,
     )
 
 
@@ -79,6 +89,7 @@ def _ticket_context(ticket: Ticket, **overrides) -> dict:
         "fields_form": fields_form,
         "assign_form": assign_form,
         "events": ticket.events,
+        "merged_here": merge_service.merged_here(ticket),
     }
     if get_setting("RESPONSE_AI_ASSISTANCE"):  # the AI panel only when assistance is on
         ctx["ai_panel_url"] = url_for("staff.ai_panel", ticket_id=ticket.id)

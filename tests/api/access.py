@@ -29,6 +29,7 @@ ACCESS = {
     ("api.ticket_assign", "POST"): Access(_T + "assign/", _API_WRITE),
     ("api.ticket_close", "POST"): Access(_T + "close/", _API_WRITE),
     ("api.ticket_reopen", "POST"): Access(_T + "reopen/", _API_WRITE),
+    ("api.ticket_merge", "POST"): Access(_T + "merge/", _API_WRITE, {"into": "1"}),
     ("api.ticket_responses", "GET"): Access(_T + "responses/", _OWNER_GET),
     ("api.response_list", "GET"): Access("/api/responses/", _SIGNED_IN),
     ("api.response_create", "POST"): Access("/api/responses/", _API_WRITE),

@@ -1,4 +1,4 @@
-"""Access expectations for the staff AI panel, merged into tests/test_access_matrix.py.
+"""Access expectations for the staff AI panel and merging, merged into tests/test_access_matrix.py.
 Roles: anonymous, user (owner), other_user, staff, admin; {ticket} is owned by the "user"
 role."""
 
@@ -24,3 +24,22 @@ ACCESS = {
         {"priority": "urgent"},
     ),
 }
+
+_MERGE = "/staff/tickets/{ticket}/merge"
+_STAFF_422 = (LOGIN, 403, 403, 422, 422)
+
+ACCESS.update(
+    {
+        ("staff.merge_confirm", "GET"): Access(_MERGE, _STAFF_ONLY),
+        # Into a ticket that does not exist: 422, and nothing changes.
+        ("staff.merge_create", "POST"): Access(_MERGE, _STAFF_422, {"into": "999999"}),
+        # No surge is going on in the matrix's database: the group is not found.
+        ("staff.surge_merge_confirm", "GET"): Access(
+            "/staff/surges/{ticket}/merge", (LOGIN, 403, 403, 404, 404)
+        ),
+        # Nothing chosen and no surge to show again: back to the queue with the message.
+        ("staff.surge_merge_create", "POST"): Access(
+            "/staff/surges/merge", (LOGIN, 403, 403, Redirect("/staff/"), Redirect("/staff/"))
+        ),
+    }
+)
