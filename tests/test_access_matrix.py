@@ -223,3 +223,69 @@ def test_access(endpoint, method, role, app, client, login_as, hx):
             assert snapshot() == before, "a refused request changed data"
     if expected == 403:
         assert b"You do not have access" in resp.data
+
+
+# --- After a merge ----------------------------------------------------------------------------
+# The source ticket's requester follows the target; nobody else gains anything, and internal
+# notes stay staff-only. {source} was merged into {target}; {unrelated} belongs to other_user;
+# {note} is an internal note on the target.
+
+MERGE_ROLES = ("anonymous", "source_requester", "target_requester", "other_user", "staff", "admin")
+_TARGET = "/tickets/{target}/"
+_BACK_TO_TARGET = _R("/tickets/{target}/")
+MERGED_ACCESS = [
+    ("GET", _TARGET, (LOGIN, 200, 200, 404, 200, 200)),
+    ("GET", _TARGET + "responses/", (LOGIN, 200, 200, 404, 200, 200)),
+    ("POST", _TARGET + "responses/", (LOGIN, _BACK_TO_TARGET, _BACK_TO_TARGET, 404, _BACK_TO_TARGET, _BACK_TO_TARGET)),
+    ("POST", _TARGET + "close/", (LOGIN, 403, _BACK_TO_TARGET, 404, _BACK_TO_TARGET, _BACK_TO_TARGET)),
+    ("GET", "/tickets/{source}/", (LOGIN, 200, 404, 404, 200, 200)),
+    ("GET", "/tickets/{unrelated}/", (LOGIN, 404, 404, 200, 200, 200)),
+    ("GET", "/staff/tickets/{target}/", (LOGIN, 403, 403, 403, 200, 200)),
+    ("GET", "/staff/tickets/{target}/merge", (LOGIN, 403, 403, 403, 200, 200)),
+    ("GET", "/api/tickets/{target}/", (401, 200, 200, 404, 200, 200)),
+    ("GET", "/api/tickets/{target}/responses/", (401, 200, 200, 404, 200, 200)),
+    ("GET", "/api/responses/{note}/", (401, 404, 404, 404, 200, 200)),
+]  # fmt: skip
+NOTE_TEXT = "Internal: the VIP list"
+
+
+@pytest.mark.parametrize("role", MERGE_ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "expect"), MERGED_ACCESS, ids=[f"{m} {p}" for m, p, _ in MERGED_ACCESS]
+)
+def test_access_after_merge(method, path, expect, role, app, client, login_as):
+    from portal.services import merge as merge_service
+    from tests.factories import make_reply
+
+    people = {
+        "source_requester": make_user("user"),
+        "target_requester": make_user("user"),
+        "other_user": make_user("user"),
+        "staff": make_user("staff"),
+        "admin": make_user("admin"),
+    }
+    source = make_ticket(people["source_requester"], title="Wifi down")
+    target = make_ticket(people["target_requester"], title="Wifi is down")
+    unrelated = make_ticket(people["other_user"], title="Other's private ticket")
+    note = make_reply(target, people["staff"], NOTE_TEXT, internal=True)
+    merge_service.merge_tickets(source, target, actor=people["staff"])
+    ids = {"source": source.id, "target": target.id, "unrelated": unrelated.id, "note": note.id}
+    url = path.format(**ids)
+    if role != "anonymous":
+        login_as(people[role])
+    expected = expect[MERGE_ROLES.index(role)]
+    before = snapshot()
+
+    resp = client.open(url, method=method, data={"content": "Me too"})
+
+    if expected == LOGIN:
+        assert_redirects_to_login(resp, next_path=url if method == "GET" else None)
+    elif isinstance(expected, Redirect):
+        assert resp.status_code in (302, 303), (resp.status_code, resp.data[:400])
+        assert location_path(resp).startswith(expected.to.format(**ids))
+    else:
+        assert resp.status_code == expected, resp.data[:400]
+    if role not in ("staff", "admin"):
+        assert NOTE_TEXT.encode() not in resp.data
+    if expected in (LOGIN, 401, 403, 404) and method != "GET":
+        assert snapshot() == before, "a refused request changed data"

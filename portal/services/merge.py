@@ -204,7 +204,8 @@ def merge_tickets(
         "merged",
         None,
         f"#{source.id}",
-        detail=f"{len(moved)} replies moved" + (f"; now following: {names}" if names else ""),
+        detail=f"{len(moved)} {'reply' if len(moved) == 1 else 'replies'} moved"
+        + (f"; now following: {names}" if names else ""),
     )
     for ticket in (source, target):
         ticket.version += 1

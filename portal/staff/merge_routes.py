@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.htmx import hx_redirect, render_page_or_partial, wants_partial
+from portal.htmx import hx_redirect, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
 from portal.services import merge as merge_service
 from portal.services import queue as queue_service
@@ -33,7 +33,7 @@ def _merge_page(ticket: Ticket, form: MergeForm, *, into: str = "", error=None, 
     if preview is not None:
         form.into.data = str(preview.target.id)
         form.version.data = ticket.version
-    return render_page_or_partial(
+    resp = render_page_or_partial(
         "staff/merge.html",
         "staff/partials/_merge.html",
         status=status,
@@ -43,6 +43,7 @@ def _merge_page(ticket: Ticket, form: MergeForm, *, into: str = "", error=None, 
         preview=preview,
         suggestions=surge_service.similar_tickets(ticket) if ticket.merged_into_id is None else [],
     )
+    return toast(resp, error.message, "error") if error is not None else resp
 
 
 @bp.get("/tickets/<int:ticket_id>/merge")

@@ -1,0 +1,55 @@
+"""What requesters see after staff merged one ticket into another."""
+
+from __future__ import annotations
+
+from portal.services import merge as merge_service
+from tests.factories import make_reply, make_ticket
+from tests.helpers import text
+
+
+def test_cc_requester_sees_the_targets_public_thread_not_its_notes(
+    client, login_as, user, other_user, staff, hx
+):
+    source = make_ticket(other_user, title="Library wifi down")
+    target = make_ticket(user, title="No wifi in the library")
+    make_reply(target, staff, "Engineers are on their way")
+    make_reply(target, staff, "Internal: AP-17 died again", internal=True)
+    merge_service.merge_tickets(source, target, actor=staff)
+    make_reply(target, staff, "Fixed, please try again")
+    make_reply(target, staff, "Internal: replaced AP-17", internal=True)
+
+    login_as(other_user)
+    mine = text(client.get("/tickets/"))
+    assert f'merged into <a href="/tickets/{target.id}/">#{target.id}</a>' in mine
+    page = text(client.get(f"/tickets/{source.id}/"))
+    assert f'This ticket was merged into <a href="/tickets/{target.id}/">#{target.id}</a>' in page
+    page = text(client.get(f"/tickets/{target.id}/"))
+    assert "You follow this ticket because a ticket of yours was merged into it" in page
+    assert "Engineers are on their way" in page and "Fixed, please try again" in page
+    assert f"from #{source.id}" in page  # their own words, marked
+    assert "AP-17" not in page
+    thread = text(client.get(f"/tickets/{target.id}/responses/", headers=hx))
+    assert "Fixed, please try again" in thread and "AP-17" not in thread
+    assert "Close ticket" not in page  # following is not owning
+
+    # They can add to the conversation, like the requester.
+    resp = client.post(f"/tickets/{target.id}/responses/", data={"content": "Works now, thanks"})
+    assert resp.status_code == 303
+
+    notices = text(client.get("/notifications/"))
+    assert f"Ticket #{source.id} was merged into #{target.id}" in notices
+
+
+def test_target_requester_sees_the_merged_message_and_is_told(
+    client, login_as, user, other_user, staff
+):
+    source = make_ticket(other_user, title="Library wifi down", description="Since 9am.")
+    target = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(source, target, actor=staff)
+    login_as(user)
+    page = text(client.get(f"/tickets/{target.id}/"))
+    assert "Since 9am." in page and "You follow this ticket" not in page
+    assert client.get(f"/tickets/{source.id}/").status_code == 404
+    assert f"Ticket #{source.id} was merged into your ticket #{target.id}" in text(
+        client.get("/notifications/")
+    )
