@@ -239,3 +239,15 @@ def test_similar_tickets_suggests_merge_targets(user, other_user):
     tickets = _make(user, VPN) + _make(other_user, OTHER)
     suggested = [t.id for t, _ in surge_service.similar_tickets(tickets[0])]
     assert set(suggested) == {tickets[1].id, tickets[2].id}
+
+
+def test_admin_can_still_delete_merged_tickets(pair, admin, staff):
+    from portal.services import tickets as ticket_service
+
+    source, target = pair
+    merge_service.merge_tickets(source, target, actor=staff)
+    source_id = source.id
+    ticket_service.delete_ticket(source, admin)  # the target keeps the moved replies
+    db.session.expire_all()
+    assert any(r.merged_from_id in (None, source_id) for r in target.responses)
+    ticket_service.delete_ticket(target, admin)
