@@ -24,7 +24,7 @@ SURGE_CACHE_SECONDS = 30
 ACTIVE = ("open", "in_progress")
 MAX_TICKETS = 1000  # the newest this many of the window are grouped
 SUGGESTION_POOL = 500  # recent active tickets a merge suggestion is looked for among
-SUGGESTION_MIN_SCORE = 0.15
+SUGGESTION_MIN_SCORE = 0.25  # below it, suggestions share a word or two by chance
 
 
 @dataclass

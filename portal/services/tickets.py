@@ -290,6 +290,11 @@ def update_ticket(
             "Someone changed this ticket after you opened it. Review the latest version and try again."
         )
     _check_values(changes)
+    if ticket.merged_into_id is not None and changes.get("status", "closed") != "closed":
+        raise TicketError(
+            f"This ticket was merged into #{ticket.merged_into_id}: continue there.",
+            field="status",
+        )
     if actor is not None and actor_kind == "user" and not actor.is_staff:
         # Requesters may close or reopen their ticket, and ask for a person (never un-ask).
         if actor.id != ticket.user_id or set(changes) - {"status", "needs_human"}:

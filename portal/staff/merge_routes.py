@@ -31,7 +31,7 @@ def _merge_page(ticket: Ticket, form: MergeForm, *, into: str = "", error=None, 
         status = 409 if isinstance(error, StaleTicket) else 422
         form.into.errors = [error.message]
     if preview is not None:
-        form.into.data = str(preview.target.id)
+        form.into.data = ""  # the picker below offers another ticket; the confirmation has this one
         form.version.data = ticket.version
     resp = render_page_or_partial(
         "staff/merge.html",

@@ -91,7 +91,8 @@ def _ticket_context(ticket: Ticket, **overrides) -> dict:
         "events": ticket.events,
         "merged_here": merge_service.merged_here(ticket),
     }
-    if get_setting("RESPONSE_AI_ASSISTANCE"):  # the AI panel only when assistance is on
+    # The AI panel only when assistance is on, and not on a ticket merged into another.
+    if get_setting("RESPONSE_AI_ASSISTANCE") and ticket.merged_into_id is None:
         ctx["ai_panel_url"] = url_for("staff.ai_panel", ticket_id=ticket.id)
     ctx.update(overrides)
     return ctx

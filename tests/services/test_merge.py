@@ -251,3 +251,14 @@ def test_admin_can_still_delete_merged_tickets(pair, admin, staff):
     db.session.expire_all()
     assert any(r.merged_from_id in (None, source_id) for r in target.responses)
     ticket_service.delete_ticket(target, admin)
+
+
+def test_a_merged_ticket_stays_closed(pair, other_user, staff):
+    from portal.services import tickets as ticket_service
+
+    source, target = pair
+    merge_service.merge_tickets(source, target, actor=staff)
+    for actor in (other_user, staff):
+        with pytest.raises(TicketError, match=f"merged into #{target.id}"):
+            ticket_service.reopen_ticket(source, actor)
+    assert source.status == "closed"

@@ -53,3 +53,16 @@ def test_target_requester_sees_the_merged_message_and_is_told(
     assert f"Ticket #{source.id} was merged into your ticket #{target.id}" in text(
         client.get("/notifications/")
     )
+
+
+def test_merged_ticket_offers_no_reopen(client, login_as, other_user, user, staff):
+    source = make_ticket(other_user, title="Library wifi down")
+    target = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(source, target, actor=staff)
+    login_as(other_user)
+    page = text(client.get(f"/tickets/{source.id}/"))
+    assert "Reopen" not in page
+    assert f'continue the conversation in <a href="/tickets/{target.id}/">' in page
+    resp = client.post(f"/tickets/{source.id}/reopen/", data={"version": source.version})
+    assert resp.status_code == 303
+    assert "merged into" in text(client.get(resp.headers["Location"]))
