@@ -127,12 +127,18 @@ def find_target(actor: User, value) -> Ticket:
 
 
 def merge_tickets(
-    source: Ticket, target: Ticket, *, actor: User, expected_version: int | None = None
+    source: Ticket,
+    target: Ticket,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    announce: bool = True,
 ) -> Ticket:
     """Merge `source` into `target`; returns the target. Staff only.
 
     A stale `expected_version` (the source changed after the form was loaded, or was merged
-    already) raises StaleTicket and changes nothing.
+    already) raises StaleTicket and changes nothing. `announce=False` leaves out the system
+    note on the target (a bulk merge writes one note for all its tickets).
     """
     if not actor.is_staff:
         raise PermissionDenied("Only staff can merge tickets.")
@@ -184,16 +190,8 @@ def merge_tickets(
             created_at=now,
         )
     )
-    db.session.add(
-        TicketResponse(
-            ticket=target,
-            user_id=bot.id,
-            response_type="system",
-            content=f"Ticket #{source.id} was merged into this ticket; "
-            f"its messages are marked \u201cfrom #{source.id}\u201d.",
-            created_at=now,
-        )
-    )
+    if announce:
+        _announce(target, [source.id], bot=bot, at=now)
     source.merged_into_id = target.id
     _set_status(source, actor, "closed", actor_kind="user", detail=f"merged into #{target.id}")
     _event(source, actor, "merged_into", None, f"#{target.id}", detail=target.title)
@@ -228,6 +226,22 @@ def merge_tickets(
     return target
 
 
+def _announce(target: Ticket, ids: list[int], *, bot: User, at) -> None:
+    """The system note on the target that says which tickets were merged into it."""
+    if len(ids) == 1:
+        text = f"Ticket #{ids[0]} was merged into this ticket; its messages are marked "
+        text += f"\u201cfrom #{ids[0]}\u201d."
+    else:
+        listed = ", ".join(f"#{i}" for i in ids[:-1]) + f" and #{ids[-1]}"
+        text = f"Tickets {listed} were merged into this ticket; their messages are marked "
+        text += "with the ticket they came from."
+    db.session.add(
+        TicketResponse(
+            ticket=target, user_id=bot.id, response_type="system", content=text, created_at=at
+        )
+    )
+
+
 def merge_many(target: Ticket, sources: list[tuple[int, int | None]], *, actor: User) -> BulkResult:
     """Merge each (ticket id, version seen) into `target`, one by one; what could not be
     merged is reported with its reason and the rest still go."""
@@ -241,7 +255,7 @@ def merge_many(target: Ticket, sources: list[tuple[int, int | None]], *, actor: 
         try:
             if source is None:
                 raise NotFound(ticket_id)
-            merge_tickets(source, target, actor=actor, expected_version=version)
+            merge_tickets(source, target, actor=actor, expected_version=version, announce=False)
         except NotFound:
             db.session.rollback()
             result.failed.append((ticket_id, "it no longer exists"))
@@ -250,6 +264,9 @@ def merge_many(target: Ticket, sources: list[tuple[int, int | None]], *, actor: 
             result.failed.append((ticket_id, e.message))
         else:
             result.merged.append(ticket_id)
+    if result.merged:
+        _announce(target, result.merged, bot=get_bot_user(), at=utcnow())
+        db.session.commit()
     return result
 
 

@@ -379,10 +379,15 @@ def on_ticket_merged(source_id: int, target_id: int, actor_id: int | None = None
         if person.id in told:
             continue
         told.add(person.id)
+        which = (
+            f"Your ticket #{source.id}"
+            if person.id == source.user_id
+            else f"Ticket #{source.id}, which you follow,"
+        )
         notify(
             person,
             kind="merged",
-            message=f"Ticket #{source.id} was merged into #{target.id}; "
+            message=f"{which} was merged into #{target.id}; "
             f"the conversation continues there: {_short(target.title)}",
             ticket=target,
         )

@@ -133,7 +133,9 @@ def surge_merge_create():
     result = merge_service.merge_many(target, sources, actor=current_user)
     if result.merged:
         listed = ", ".join(f"#{i}" for i in result.merged)
-        flash(f"Merged {len(result.merged)} into #{target.id}: {listed}.", "success")
+        n = len(result.merged)
+        noun = "ticket" if n == 1 else "tickets"
+        flash(f"Merged {n} {noun} into #{target.id}: {listed}.", "success")
     for ticket_id, reason in result.failed:
         flash(f"Not merged: #{ticket_id}: {reason}", "error")
     return _go(url_for("staff.ticket_detail", ticket_id=target.id))

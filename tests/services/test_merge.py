@@ -71,7 +71,7 @@ def test_merge_keeps_both_requesters_and_notifies_them(pair, user, other_user, s
     ).all()
     assert followers == [other_user.id]
     assert _notices(other_user, "merged") == [
-        f"Ticket #{source.id} was merged into #{target.id}; the conversation continues there: "
+        f"Your ticket #{source.id} was merged into #{target.id}; the conversation continues there: "
         f"{target.title}"
     ]
     assert _notices(user, "merged") == [
@@ -262,3 +262,15 @@ def test_a_merged_ticket_stays_closed(pair, other_user, staff):
         with pytest.raises(TicketError, match=f"merged into #{target.id}"):
             ticket_service.reopen_ticket(source, actor)
     assert source.status == "closed"
+
+
+def test_followers_of_the_source_hear_of_the_next_merge(user, other_user, staff):
+    third = make_user("user")
+    a = make_ticket(third, title="Wifi down in library")
+    b = make_ticket(other_user, title="Library wifi down")
+    c = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(a, b, actor=staff)
+    merge_service.merge_tickets(b, c, actor=staff)
+    assert f"Ticket #{b.id}, which you follow, was merged into #{c.id}" in " ".join(
+        _notices(third, "merged")
+    )

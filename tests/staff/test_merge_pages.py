@@ -216,7 +216,8 @@ def test_bulk_merge_of_a_surge(client, login_as, staff, surge, other_user):
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith(f"/staff/tickets/{surge[0].id}/")
     html = text(client.get(resp.headers["Location"]))
-    assert f"Merged 2 into #{surge[0].id}: #{surge[1].id}, #{surge[2].id}." in html
+    assert f"Merged 2 tickets into #{surge[0].id}: #{surge[1].id}, #{surge[2].id}." in html
+    assert f"Tickets #{surge[1].id} and #{surge[2].id} were merged into this ticket" in html
     db.session.expire_all()
     assert all(db.session.get(Ticket, t.id).merged_into_id == surge[0].id for t in surge[1:])
     assert 'id="queue-surges"' not in text(client.get("/staff/"))
@@ -231,7 +232,7 @@ def test_bulk_merge_reports_the_ones_that_failed(client, login_as, staff, surge)
     data = form_fields(page, "/staff/surges/merge") | {"source": sources}
     resp = client.post("/staff/surges/merge", data=data, follow_redirects=True)
     html = text(resp)
-    assert f"Merged 1 into #{surge[2].id}: #{surge[0].id}." in html
+    assert f"Merged 1 ticket into #{surge[2].id}: #{surge[0].id}." in html
     assert f"Not merged: #{surge[1].id}: Ticket #{surge[1].id} changed" in html
 
 

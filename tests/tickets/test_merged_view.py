@@ -37,7 +37,7 @@ def test_cc_requester_sees_the_targets_public_thread_not_its_notes(
     assert resp.status_code == 303
 
     notices = text(client.get("/notifications/"))
-    assert f"Ticket #{source.id} was merged into #{target.id}" in notices
+    assert f"Your ticket #{source.id} was merged into #{target.id}" in notices
 
 
 def test_target_requester_sees_the_merged_message_and_is_told(
