@@ -16,6 +16,7 @@ DUAL_MODE = [
     ("staff", "/staff/", "queue-results"),
     ("staff", "/staff/tickets/{t}/", "ticket-{t}-main"),
     ("staff", "/staff/tickets/{t}/events", "ticket-{t}-timeline"),
+    ("staff", "/staff/tickets/{t}/merge", "ticket-{t}-merge"),
     ("admin", "/admin/settings", "settings-form"),
     ("admin", "/admin/users", "user-rows"),
 ]
