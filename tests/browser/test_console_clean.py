@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal import events
+from tests.browser.test_accessibility import blocking_violations
 from tests.factories import make_ticket
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,7 @@ def test_title_search_inside_the_ticket_form_logs_no_htmx_error(live, new_page, 
     assert posted.value.status == 422
     expect(page.locator("#description-error")).to_be_visible()
     expect(page.locator("#ticket-form button.primary")).to_be_enabled()
+    assert blocking_violations(page) == []  # the form with its errors is accessible too
     page.fill("#description", "The login page says my password is wrong.")
     page.click("#ticket-form button.primary")
     expect(page).to_have_url(re.compile(r"/tickets/\d+/$"))
