@@ -66,6 +66,7 @@ ACCESS: dict[tuple[str, str], Access] = {
         "/", (_R("/auth/login"), _R("/tickets/"), _R("/tickets/"), _R("/staff/"), _R("/staff/"))
     ),
     ("main.healthz", "GET"): Access("/healthz", (200,) * 5),
+    ("main.favicon", "GET"): Access("/favicon.ico", (200,) * 5),
     ("auth.login", "GET"): Access("/auth/login", (200, *_SIGNED_IN_HOME)),
     ("auth.login", "POST"): Access(
         "/auth/login", (422, *_SIGNED_IN_HOME), {"email": "nobody@x.test", "password": "wrong-pw"}

@@ -80,6 +80,19 @@ class Chart:
         ]
 
     @property
+    def table_rows(self) -> list[dict]:
+        """The chart's figures as table rows, one per day with data: {"label", "values"}.
+
+        A day is left out when no series has a value for it (None; for bars also 0).
+        """
+        rows = []
+        for i, label in enumerate(self.labels):
+            values = [s["values"][i] for s in self.series]
+            if any(v is not None and (self.kind == "line" or v) for v in values):
+                rows.append({"label": label, "values": [self.fmt(v) for v in values]})
+        return rows
+
+    @property
     def bars(self) -> list[dict]:
         span = self.width - PAD_L - PAD_R
         width = max(span / max(len(self.labels), 1) * 0.7, 1)

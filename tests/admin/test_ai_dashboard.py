@@ -63,6 +63,15 @@ def test_usage_becomes_figures_and_svg_charts(client, login_as, admin):
     assert re.search(r'<rect class="bar"[^>]*><title>\d\d \w{3} · gemini: 2</title>', html)
     assert re.search(r"<title>\d\d \w{3} · local: 4</title>", html)
     assert "<polyline" not in html or "points=" in html
+    # Beside each chart, its figures as a table: the day and each series' value.
+    assert html.count('class="chart-data"') == html.count("<svg viewBox")  # each drawn chart
+    calls = html.split('id="ai-chart-1-data"')[1].split("</details>")[0]
+    assert re.search(
+        r'<th scope="col">gemini</th><th scope="col">local</th>.*'
+        r'<th scope="row">\d\d \w{3}</th><td class="num">2</td><td class="num">4</td>',
+        calls,
+        re.S,
+    )
 
     html_90 = text(client.get("/admin/ai?days=90"))
     assert '<span class="n">7</span> calls' in html_90
@@ -115,6 +124,21 @@ def test_chat_ratings_become_an_average_and_a_chart(client, login_as, admin, use
     assert "1★ 0, 2★ 1, 3★ 0, 4★ 1, 5★ 1" in html
     chart = html.split("Chat ratings by users")[1].split("</section>")[0]
     assert "<svg" in chart and "No data in this period yet." not in chart
+
+
+def test_chart_table_rows_leave_out_days_without_data():
+    from portal.admin.charts import Chart
+
+    bars = Chart("Calls", "bar", ["01 Jan", "02 Jan", "03 Jan"],
+                 [{"name": "local", "color": "#000", "values": [0, 3, 0]},
+                  {"name": "gemini", "color": "#111", "values": [0, 1, 2]}])  # fmt: skip
+    assert bars.table_rows == [
+        {"label": "02 Jan", "values": ["3", "1"]},
+        {"label": "03 Jan", "values": ["0", "2"]},
+    ]
+    line = Chart("Hit rate", "line", ["01 Jan", "02 Jan"],
+                 [{"name": "hit rate", "color": "#000", "values": [None, 0.0]}], percent=True)  # fmt: skip
+    assert line.table_rows == [{"label": "02 Jan", "values": ["0%"]}]  # 0% is data, None is not
 
 
 def test_percentile_and_prices():

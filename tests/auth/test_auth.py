@@ -166,6 +166,16 @@ def test_healthz_is_public(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
+def test_favicon_is_served_and_linked(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200
+    assert resp.mimetype == "image/vnd.microsoft.icon"
+    assert resp.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
 def test_lost_session_returns_to_the_page_not_the_fragment(client, staff):
     """The queue polls /staff/counts; when the session is gone the user must log in and come
     back to the queue they were looking at, not to a bare counts fragment."""

@@ -316,20 +316,88 @@ def browser():
         yield browser
 
 
+# What the browser loads for a page, besides the page: a failure here is a broken page.
+ASSET_TYPES = frozenset({"stylesheet", "script", "image", "font", "media", "manifest"})
+# Answers the portal gives htmx on purpose and htmx swaps (the form with its errors, a
+# conflict): Chromium still logs "Failed to load resource" for them.
+HTMX_SWAPPED_STATUSES = frozenset({409, 422})
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+class BrowserProblems:
+    """Console errors, uncaught exceptions and failed page assets in one browser context."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._load_failures: list[tuple[str, str]] = []  # (url, console text)
+        self._swapped: set[str] = set()  # htmx requests answered 409/422 on purpose
+
+    def watch(self, context) -> None:
+        context.on("console", self._on_console)
+        context.on("weberror", lambda e: self.problems.append(f"uncaught: {e.error}"))
+        context.on("requestfailed", self._on_request_failed)
+        context.on("response", self._on_response)
+
+    def _on_console(self, msg) -> None:
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        if msg.text.startswith("Failed to load resource"):
+            # Judged at the end, once the response it names has been seen.
+            self._load_failures.append((url, msg.text))
+            return
+        self.problems.append(f"console error: {msg.text} ({url})")
+
+    def _on_request_failed(self, request) -> None:
+        failure = request.failure or ""
+        if request.resource_type in ASSET_TYPES and "ERR_ABORTED" not in failure:
+            self.problems.append(f"{request.resource_type} failed: {request.url} ({failure})")
+
+    def _on_response(self, response) -> None:
+        request = response.request
+        if response.status < 400:
+            return
+        if request.resource_type in ASSET_TYPES:
+            self.problems.append(f"{request.resource_type} {response.status}: {response.url}")
+        elif response.status in HTMX_SWAPPED_STATUSES and request.headers.get("hx-request"):
+            self._swapped.add(response.url)
+
+    def report(self) -> list[str]:
+        failed_loads = [
+            f"{text} ({url or 'no url'})"
+            for url, text in self._load_failures
+            if url not in self._swapped
+        ]
+        return self.problems + failed_loads
+
+
 @pytest.fixture
 def new_page(browser, live):
-    """new_page() opens a page in its own browser context (its own cookies: one person)."""
-    contexts = []
+    """new_page() opens a page in its own browser context (its own cookies: one person).
 
-    def _new_page():
-        context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800})
+    ``new_page(viewport=PHONE)`` opens a phone-sized one. A test fails when a page it opened
+    logged a console error (a CSP violation, an htmx error, an uncaught exception) or failed
+    to load a page asset (stylesheet, script, image, font, the favicon).
+    """
+    contexts = []
+    watches: list[BrowserProblems] = []
+
+    def _new_page(viewport: dict | None = None):
+        context = browser.new_context(base_url=live.url, viewport=viewport or DESKTOP)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
+        watch = BrowserProblems()
+        watch.watch(context)
+        watches.append(watch)
         return context.new_page()
 
     yield _new_page
     for context in contexts:
         context.close()
+    problems = [p for watch in watches for p in watch.report()]
+    if problems:
+        pytest.fail("the browser reported problems:\n  " + "\n  ".join(problems))
 
 
 @pytest.fixture
