@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -45,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     records = load(Path(args.file))
 
+    logging.disable(logging.INFO)  # huey logs every inline task
     tmp = tempfile.mkdtemp(prefix="first-answer-eval-")
     os.environ["PORTAL_INSTANCE_DIR"] = tmp
     os.environ["HUEY_IMMEDIATE"] = "true"  # read when portal.tasks is imported
@@ -108,9 +110,9 @@ def main() -> None:
         if args.show:
             out["misses"] = misses
         n_ai = db.session.scalar(
-            sa.select(sa.func.count()).select_from(TicketResponse).where(
-                TicketResponse.response_type == "ai"
-            )
+            sa.select(sa.func.count())
+            .select_from(TicketResponse)
+            .where(TicketResponse.response_type == "ai")
         )
         out["ai_replies_in_db"] = n_ai
     print(json.dumps(out, indent=1, ensure_ascii=False) if args.json else _table(out))

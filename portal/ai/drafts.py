@@ -11,7 +11,7 @@ import logging
 import re
 import time
 
-from portal.ai import draft_calibration, gateway, prompts, retrieval, usage
+from portal.ai import answers, draft_calibration, gateway, prompts, retrieval, usage
 from portal.ai.errors import AIUnavailable
 from portal.ai.inputs import TicketText
 from portal.ai.options import AIOptions
@@ -97,6 +97,49 @@ def local_draft(
         user_safe=best.doc.kind == "kb",
         raw_score=round(best.score, 4),
         calibrated=calibrated,
+    )
+
+
+def article_text(name: str, match: answers.Match) -> str:
+    """A reply quoting the passage of the article that answers (the page links the source)."""
+    return (
+        f"Hello {name},\n\nThank you for getting in touch. Our help article "
+        f'"{match.title}" answers this:\n\n{match.passage}\n\n'
+        "If this does not solve your problem, reply here and a member of staff will help."
+    )
+
+
+def article_answer(
+    ticket: TicketText, *, exclude: tuple[int, ...] | set[int] = ()
+) -> DraftResult | None:
+    """The first answer a requester may get unseen: the passage of the help article that
+    answers this ticket, or None when no article does. Its confidence is how well the article
+    answers the ticket (answers.find), calibrated on staff outcomes; it never looks at other
+    people's tickets, so it is safe for the requester.
+
+    exclude: articles the requester already rejected (in a chat before handing over).
+    """
+    started = time.perf_counter()
+    matches = answers.find(ticket_query(ticket), exclude=exclude, k=1)
+    usage.record(
+        provider="local",
+        model="article-match",
+        purpose="first_answer",
+        latency_ms=(time.perf_counter() - started) * 1000,
+        ticket_id=ticket.id,
+    )
+    if not matches:
+        return None
+    best = matches[0]
+    confidence, calibrated = draft_calibration.article_confidence(best.raw)
+    return DraftResult(
+        article_text(ticket.requester_name or "there", best),
+        confidence,
+        [{"kind": "kb", "id": best.article_id}],
+        "local",
+        raw_score=best.raw,
+        calibrated=calibrated,
+        user_safe=True,
     )
 
 

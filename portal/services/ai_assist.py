@@ -48,6 +48,15 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
     return ai_suggestions.store_draft(ticket, result)
 
 
+def article_answer(ticket: Ticket, *, exclude=()) -> DraftResult | None:
+    """The help-article answer for a new ticket, stored as its current suggestion; None when
+    no article answers it (nothing is stored then). Raises AIUnavailable when switched off."""
+    if not responses_enabled():
+        raise AIUnavailable("AI responses are switched off.")
+    result = drafts.article_answer(ticket_text(ticket), exclude=set(exclude))
+    return ai_suggestions.store_draft(ticket, result) if result is not None else None
+
+
 def rewrite_reply(
     ticket: Ticket, text: str, style: str, *, suggestion_id: Any = None
 ) -> DraftResult:
