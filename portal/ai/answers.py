@@ -251,15 +251,20 @@ def find(question: str, *, exclude=(), k: int = 3) -> list[Match]:
 
 
 def known(question: str) -> bool:
-    """Whether the question has a word any article or ticket uses ("asdf qwerty" has none)."""
+    """Whether the question has a word people use in tickets or articles, or a common English
+    word ("hi", "what"): "asdf qwerty" has none, so there is nothing to answer."""
+    words = _WORD.findall((question or "").casefold())
+    if any(w in _STOP for w in words):
+        return True
     index = _index()
     return any(index.df.get(t) for t in terms(question))
 
 
 def uncalibrated(raw: float) -> float:
     """P(the article answers the question) before staff outcomes exist: a logistic fitted on
-    the even lines of bench/data/first-answer-eval.jsonl (bench/first_answer_eval.py)."""
-    return round(1 / (1 + math.exp(-(raw - CENTRE) * SLOPE)), 4)
+    the even lines of bench/data/first-answer-eval.jsonl (bench/first_answer_eval.py), capped."""
+    # Without staff outcomes it never claims more than 95 %.
+    return round(min(0.95, 1 / (1 + math.exp(-(raw - CENTRE) * SLOPE))), 4)
 
 
 CENTRE, SLOPE = 0.35, 14.0

@@ -49,12 +49,11 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
 
 
 def article_answer(ticket: Ticket, *, exclude=()) -> DraftResult | None:
-    """The help-article answer for a new ticket, stored as its current suggestion; None when
-    no article answers it (nothing is stored then). Raises AIUnavailable when switched off."""
+    """The help-article answer for a new ticket (not stored); None when no article answers
+    it. Raises AIUnavailable when switched off."""
     if not responses_enabled():
         raise AIUnavailable("AI responses are switched off.")
-    result = drafts.article_answer(ticket_text(ticket), exclude=set(exclude))
-    return ai_suggestions.store_draft(ticket, result) if result is not None else None
+    return drafts.article_answer(ticket_text(ticket), exclude=set(exclude))
 
 
 def rewrite_reply(

@@ -75,6 +75,7 @@ def generate_first_answer(ticket_id: int) -> str:
     if not postable or not text:
         _audit(ticket, "kept for staff", reason if not postable else "the answer was empty")
         return "draft"
+    draft = ai_suggestions.store_draft(ticket, draft)  # what was posted, for staff outcomes
     try:
         reply = ticket_service.add_reply(
             ticket,
