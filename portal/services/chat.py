@@ -19,6 +19,7 @@ Tickets are created and flagged only through services.tickets and services.hando
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -36,6 +37,7 @@ from portal.services import tickets as ticket_service
 from portal.services.errors import NotFound, TicketError
 
 MESSAGE_MAX = 4000
+_SURROGATES = re.compile("[\ud800-\udfff]")
 COMMENT_MAX = 1000
 TRANSCRIPT_HEADER = "--- Conversation with the AI assistant ---"
 
@@ -86,7 +88,8 @@ def start_conversation(user: User, ticket: Ticket | None = None) -> AIConversati
 
 
 def clean_message(text: str | None) -> str:
-    message = (text or "").replace("\x00", "").strip()
+    # NUL (PostgreSQL refuses it) and lone surrogates (no encoding can store them) go.
+    message = _SURROGATES.sub("", (text or "").replace("\x00", "")).strip()
     if not message:
         raise TicketError("Write a message first.", field="message")
     if len(message) > MESSAGE_MAX:
@@ -151,10 +154,8 @@ def reject_answer(conv: AIConversation, index: int) -> ChatResult | None:
         messages=turns,
         rejected_articles=_with_rejected(rejected_articles(conv), turns[index]),
     )
-    if index != len(turns) - 1:
-        db.session.commit()
-        return None
-    return send_message(conv, REJECTION)
+    db.session.commit()  # before the model is asked anything (its usage log has its own)
+    return send_message(conv, REJECTION) if index == len(turns) - 1 else None
 
 
 def _with_rejected(rejected: list[int], turn: dict | None) -> list[int]:
