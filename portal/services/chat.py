@@ -135,7 +135,7 @@ def send_message(conv: AIConversation, text: str) -> ChatResult:
     return result
 
 
-REJECTION = "👎 That did not help."
+REJECTION = "That did not help."  # what a "Didn't help" click says, in the transcript
 
 
 def reject_answer(conv: AIConversation, index: int) -> ChatResult | None:
@@ -236,7 +236,15 @@ def transcript(conv: AIConversation) -> str:
 
 
 def default_title(conv: AIConversation) -> str:
-    first = next((m["text"] for m in messages(conv) if m["role"] == "user"), "")
+    """The first question an article matched (not "asdf", not "that didn't help"), else the
+    first message."""
+    turns = messages(conv)
+    asked = [
+        turns[i]["text"]
+        for i in range(len(turns) - 1)
+        if turns[i]["role"] == "user" and turns[i + 1].get("sources")
+    ]
+    first = next(iter(asked), None) or next((m["text"] for m in turns if m["role"] == "user"), "")
     title = " ".join(first.split())
     if len(title) > 80:
         title = title[:77].rstrip() + "…"
