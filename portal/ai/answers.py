@@ -250,6 +250,13 @@ def find(question: str, *, exclude=(), k: int = 3) -> list[Match]:
     return _index().match(question or "", frozenset(int(x) for x in exclude))[:k]
 
 
+def passage(article_id: int, question: str) -> str | None:
+    """The passage of one article that answers `question` best (None: no such article)."""
+    index = _index()
+    doc = next((d for d in index.docs if d.id == article_id), None)
+    return index.passage(doc, set(terms(question))) or None if doc is not None else None
+
+
 def known(question: str) -> bool:
     """Whether the question has a word people use in tickets or articles, or a common English
     word ("hi", "what"): "asdf qwerty" has none, so there is nothing to answer."""

@@ -72,10 +72,8 @@ def local_draft(
         )
     best = hits[0]
     if best.doc.kind == "kb":
-        body = (
-            f'Our knowledge-base article "{best.doc.title}" covers this:\n\n'
-            f"{excerpt(best.doc.text)}"
-        )
+        quoted = answers.passage(best.doc.id, ticket_query(ticket)) or excerpt(best.doc.text)
+        body = f'Our knowledge-base article "{best.doc.title}" covers this:\n\n{quoted}'
     else:
         body = f"A similar request was solved like this:\n\n{excerpt(best.doc.text)}"
     text = (
