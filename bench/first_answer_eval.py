@@ -43,8 +43,16 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--show", action="store_true", help="print every misrouted ticket")
     parser.add_argument("--no-chat", action="store_true")
+    parser.add_argument(
+        "--lines",
+        choices=("all", "even", "odd"),
+        default="all",
+        help="score one half (the uncalibrated confidence prior was fitted on the even lines)",
+    )
     args = parser.parse_args()
     records = load(Path(args.file))
+    if args.lines != "all":
+        records = records[args.lines == "odd" :: 2]
 
     logging.disable(logging.INFO)  # huey logs every inline task
     tmp = tempfile.mkdtemp(prefix="first-answer-eval-")
