@@ -78,6 +78,8 @@ def _stem(word: str) -> str:
     for suffix in ("ations", "ation", "ator", "ings", "ing", "ies", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            if suffix in ("ings", "ing", "ed") and word[-1] == word[-2] and word[-1] not in "ls":
+                word = word[:-1]  # resetting → reset, not resett
             break
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 

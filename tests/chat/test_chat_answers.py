@@ -11,6 +11,7 @@ from portal.ai.chat import NOTHING_ELSE, NOTHING_MATCHES
 from portal.extensions import db
 from portal.models import AIConversation, Ticket, TicketResponse
 from portal.services import kb as kb_service
+from tests.api.test_ai_api import bearer
 from tests.chat.test_chat import HX, say, start
 from tests.helpers import text
 
@@ -188,8 +189,12 @@ def test_bad_input_never_500s(client, login_as, user, articles, message):
         "/api/ai/chat/",
         data=f'{{"conversation_id": "{conv.conversation_id}", "message": "\\ud800 reset"}}',
         content_type="application/json",
+        headers=bearer(user),
     )
-    assert resp.status_code < 500, resp.data[:300]
+    assert resp.status_code == 200, resp.data[:300]
+    db.session.expire_all()
+    turns = db.session.get(AIConversation, conv.id).context["messages"]
+    assert turns[-2]["text"] == "reset"  # the lone surrogate was dropped
     resp = client.post(
         f"/tickets/ai/conversations/{conv.conversation_id}/answers/1/reject", headers=HX
     )
@@ -208,3 +213,23 @@ def test_model_and_user_text_is_escaped(client, login_as, user, staff):
     page = text(resp)
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(2)" in page
+
+
+def test_the_api_chat_answer_lists_its_article_with_title_and_url(client, login_as, user, articles):
+    password, _ = articles
+    login_as(user)
+    conv = start(client)
+    resp = client.post(
+        "/api/ai/chat/",
+        json={
+            "conversation_id": conv.conversation_id,
+            "message": "The password reset link in the email says it has expired",
+        },
+        headers=bearer(user),
+    )
+    assert resp.status_code == 200
+    data = resp.get_json()
+    [src] = data["sources"]
+    assert (src["kind"], src["id"], src["title"]) == ("kb", password.id, password.title)
+    assert src["url"].endswith(f"/kb/{password.id}/")
+    assert data["conversation"]["messages"][-1]["sources"] == [src]
