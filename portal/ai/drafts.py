@@ -141,25 +141,25 @@ def article_answer(
     )
 
 
-def candidates(ticket: TicketText, threshold: float) -> list[retrieval.Hit]:
+def candidates(
+    ticket: TicketText, threshold: float, *, rejected: frozenset[int] = frozenset()
+) -> list[retrieval.Hit]:
     """What a draft may quote, best first; "regenerate" walks the same list.
 
     The closest matches of any kind, except that a help article which answers with confidence
     goes first even when a resolved ticket is closer: it is written for everyone, so the
-    requester may get it as a first answer.
+    requester may get it as a first answer. Articles the requester rejected are left out.
     """
     query = ticket_query(ticket)
-    hits = [
-        h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if h.score >= MIN_SCORE
-    ]
+
+    def usable(h: retrieval.Hit) -> bool:
+        return h.score >= MIN_SCORE and not (h.doc.kind == "kb" and h.doc.id in rejected)
+
+    hits = [h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if usable(h)]
     if not hits or hits[0].doc.kind == "kb":
         return hits
     article = next(iter(retrieval.search(query, k=1, kinds=("kb",))), None)
-    if (
-        article is None
-        or article.score < MIN_SCORE
-        or draft_confidence(article.score)[0] < threshold
-    ):
+    if article is None or not usable(article) or draft_confidence(article.score)[0] < threshold:
         return hits
     key = (article.doc.kind, article.doc.id)
     return [article, *[h for h in hits if (h.doc.kind, h.doc.id) != key]]
@@ -171,16 +171,18 @@ def draft_reply(
     options: AIOptions,
     after: tuple[str, int] | None = None,
     fresh: bool = False,
+    rejected: frozenset[int] = frozenset(),
 ) -> DraftResult:
     """A suggested public reply with the sources it relies on. Raises AIUnavailable.
 
     after: the source the previous draft quoted (regenerate moves on to the next one);
-    fresh=True bypasses the response cache.
+    fresh=True bypasses the response cache; rejected: articles the requester said did not
+    help (in a chat), never quoted.
     """
     threshold = options.thresholds.for_category(ticket.category)
     started = time.perf_counter()
     try:
-        hits = candidates(ticket, threshold)
+        hits = candidates(ticket, threshold, rejected=rejected)
         result = local_draft(ticket, hits, after=after)
     except Exception as e:
         log.exception("local draft failed")

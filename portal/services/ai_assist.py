@@ -14,7 +14,7 @@ from portal.ai import triage as ai_triage
 from portal.ai.errors import AIUnavailable
 from portal.ai.results import DraftResult, SummaryResult, TriageResult
 from portal.models import Ticket
-from portal.services import ai_suggestions, settings
+from portal.services import ai_suggestions, chat, settings
 from portal.services.ai_inputs import ticket_text
 
 REWRITE_STYLES = rewrite.STYLES
@@ -44,6 +44,7 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
         options=settings.ai_options(),
         after=ai_suggestions.last_quoted(ticket.id) if fresh else None,
         fresh=fresh,
+        rejected=frozenset(chat.rejected_articles_for_ticket(ticket)),
     )
     return ai_suggestions.store_draft(ticket, result)
 

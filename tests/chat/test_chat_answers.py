@@ -233,3 +233,19 @@ def test_the_api_chat_answer_lists_its_article_with_title_and_url(client, login_
     assert (src["kind"], src["id"], src["title"]) == ("kb", password.id, password.title)
     assert src["url"].endswith(f"/kb/{password.id}/")
     assert data["conversation"]["messages"][-1]["sources"] == [src]
+
+
+def test_the_staff_draft_of_a_handed_over_chat_skips_the_rejected_article(
+    client, login_as, user, staff, articles
+):
+    from portal.services import ai_assist
+
+    login_as(user)
+    conv = start(client)
+    say(client, conv, "I reset my password but the login says my password is wrong")
+    rejected = last_answer(conv)["sources"][0]["id"]
+    say(client, conv, "That didn't help")
+    client.post(f"/tickets/ai/conversations/{conv.conversation_id}/handover")
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.user_id == user.id))
+    draft = ai_assist.draft_reply(ticket, fresh=True)
+    assert {"kind": "kb", "id": rejected} not in draft.sources
