@@ -40,6 +40,7 @@ MIN_TERMS = 2  # distinct shared content terms before an article can answer at a
 SCALE = 9.0  # evidence at which the raw score reaches 1 - 1/e (before coverage)
 MIN_RAW = 0.2  # below this raw score an article does not answer the question
 BACKGROUND_TICKETS = 3000
+LEAD_IN = 200  # a paragraph this short before a quoted list is quoted with it
 
 # Phrases people use for what the articles name otherwise. Only whole words are replaced.
 SYNONYMS = [
@@ -194,13 +195,18 @@ class _Index:
         return out
 
     def passage(self, doc: _Doc, q: set[str]) -> str:
+        """The block sharing the most weight with the question; a list keeps the short
+        paragraph before it (its context: "Codes depend on your phone's clock.")."""
         if not doc.blocks:
             return ""
-        best = max(
-            doc.blocks,
-            key=lambda b: (sum(self.idf(t) for t in q & b[1]), -doc.blocks.index(b)),
+        i = max(
+            range(len(doc.blocks)),
+            key=lambda j: (sum(self.idf(t) for t in q & doc.blocks[j][1]), -j),
         )
-        return best[0]
+        text = doc.blocks[i][0]
+        if i > 0 and _LIST_ITEM.match(text) and len(doc.blocks[i - 1][0]) <= LEAD_IN:
+            text = doc.blocks[i - 1][0] + "\n\n" + text
+        return text
 
 
 _lock = threading.Lock()
