@@ -258,6 +258,14 @@ def find(question: str, *, exclude=(), k: int = 3) -> list[Match]:
     return _index().match(question or "", frozenset(int(x) for x in exclude))[:k]
 
 
+def score(article_id: int, question: str) -> float:
+    """How well one article answers `question` (the raw score of find; 0 when it does not)."""
+    match = next(
+        (m for m in _index().match(question or "", frozenset()) if m.article_id == article_id), None
+    )
+    return match.raw if match is not None else 0.0
+
+
 def passage(article_id: int, question: str) -> str | None:
     """The passage of one article that answers `question` best (None: no such article)."""
     index = _index()

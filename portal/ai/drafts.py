@@ -80,7 +80,14 @@ def local_draft(
         f"Hello {name},\n\nThank you for getting in touch. {body}\n\n"
         "If this does not solve your problem, reply here and a member of staff will help."
     )
-    confidence, calibrated = draft_confidence(best.score)
+    if best.doc.kind == "kb":
+        # Quoting an article: how well it answers this ticket, on the scale first answers and
+        # their staff outcomes use (so what staff do with this draft calibrates them).
+        raw = answers.score(best.doc.id, ticket_query(ticket))
+        confidence, calibrated = draft_calibration.article_confidence(raw)
+    else:
+        raw = best.score
+        confidence, calibrated = draft_confidence(raw)
     # A draft quoting an article cites articles only: it may go to the requester as it is.
     used = [
         h
@@ -93,7 +100,7 @@ def local_draft(
         [source_ref(h) for h in used],
         "local",
         user_safe=best.doc.kind == "kb",
-        raw_score=round(best.score, 4),
+        raw_score=round(raw, 4),
         calibrated=calibrated,
     )
 
@@ -159,7 +166,11 @@ def candidates(
     if not hits or hits[0].doc.kind == "kb":
         return hits
     article = next(iter(retrieval.search(query, k=1, kinds=("kb",))), None)
-    if article is None or not usable(article) or draft_confidence(article.score)[0] < threshold:
+    if (
+        article is None
+        or not usable(article)
+        or draft_calibration.article_confidence(answers.score(article.doc.id, query))[0] < threshold
+    ):
         return hits
     key = (article.doc.kind, article.doc.id)
     return [article, *[h for h in hits if (h.doc.kind, h.doc.id) != key]]

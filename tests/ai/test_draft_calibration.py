@@ -53,48 +53,33 @@ def _outcomes(ticket, pairs, sources=None):
 
 def test_uncalibrated_until_enough_outcomes(ai_app, user, article):
     ticket = _password_ticket(user)
-    _outcomes(ticket, [(0.5, True)] * 5)
+    _outcomes(ticket, [(0.5, True)] * 5, sources=[{"kind": "kb", "id": article.id}])
     draft = ai_assist.draft_reply(ticket)
     assert draft.raw_score is not None and draft.raw_score > 0
     assert not draft.calibrated
-    assert draft.confidence == pytest.approx(min(0.95, draft.raw_score * 1.6), abs=1e-3)
+    # A draft quoting an article: how well the article answers, on the first answers' scale.
+    assert draft.confidence == pytest.approx(answers.uncalibrated(draft.raw_score), abs=1e-3)
 
 
 def test_staff_outcomes_pull_an_overconfident_score_down(ai_app, user, article, set_threshold):
-    """Staff rewrote most strong-match drafts: the AI stops treating them as sure things."""
+    """Staff rewrote most drafts quoting an article: the AI stops treating them as sure
+    things, in the staff panel and for the first answer alike; those outcomes do not
+    calibrate the other drafts (another kind of raw score)."""
     set_threshold(0.7)
     history = make_ticket(make_user())
     rng = np.random.default_rng(0)
     pairs = [(float(raw), bool(rng.random() < 0.25)) for raw in np.linspace(0.05, 0.95, 60)]
-    _outcomes(history, pairs)
-
-    ticket = _password_ticket(user)
-    draft = ai_assist.draft_reply(ticket)
-    assert draft.calibrated
-    uncalibrated = min(0.95, draft.raw_score * 1.6)
-    assert uncalibrated >= 0.7 > draft.confidence  # would have been posted; now it waits
-    stored = db.session.get(AISuggestion, draft.suggestion_id)
-    assert (stored.raw_score, stored.calibrated) == (draft.raw_score, True)
-
-
-def test_staff_outcomes_pull_an_overconfident_article_answer_down(
-    ai_app, user, article, set_threshold
-):
-    """Staff rewrote most answers quoting an article: the first answer stops being posted,
-    and these outcomes do not calibrate the other drafts (another kind of raw score)."""
-    set_threshold(0.7)
-    history = make_ticket(make_user())
-    rng = np.random.default_rng(0)
-    # 61, not 60: the calibrations are memoised on an aggregate signature of the outcomes,
-    # which would equal the previous test's (its database is gone, its URL is the same).
-    pairs = [(float(raw), bool(rng.random() < 0.25)) for raw in np.linspace(0.05, 0.95, 61)]
     _outcomes(history, pairs, sources=[{"kind": "kb", "id": article.id}])
     assert not draft_calibration.current().ready
 
     ticket = _password_ticket(user)
-    draft = ai_assist.article_answer(ticket)
+    draft = ai_assist.draft_reply(ticket)
     assert draft.calibrated
     assert answers.uncalibrated(draft.raw_score) >= 0.7 > draft.confidence
+    stored = db.session.get(AISuggestion, draft.suggestion_id)
+    assert (stored.raw_score, stored.calibrated) == (draft.raw_score, True)
+    first = ai_assist.article_answer(ticket)
+    assert first.calibrated and first.confidence == draft.confidence
     # The automatic first answer for this ticket was therefore kept for staff.
     assert not [r for r in ticket.responses if isinstance(r, TicketResponse) and r.is_ai_generated]
 
