@@ -219,8 +219,9 @@ def _signature() -> tuple:
             Article.published.is_(True)
         )
     ).one()
-    tickets = db.session.execute(sa.select(sa.func.count(Ticket.id) // 200)).one()
-    return (db.engine.url.render_as_string(), tuple(arts), tuple(tickets))
+    # The word weights are refreshed every 200 new tickets (they barely move in between).
+    tickets = db.session.scalar(sa.select(sa.func.count(Ticket.id))) // 200
+    return (db.engine.url.render_as_string(), tuple(arts), tickets)
 
 
 def _index() -> _Index:
