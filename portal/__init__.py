@@ -134,7 +134,7 @@ def _register_cli(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from portal.models import LABELS
-    from portal.services import notifications
+    from portal.services import kb, notifications
     from portal.templating import register as register_filters
 
     register_filters(app)
@@ -155,6 +155,19 @@ def _register_template_helpers(app: Flask) -> None:
                 return 0
 
         return {"unread_notifications": count}
+
+    @app.context_processor
+    def article_titles() -> dict:
+        def titles(sources) -> dict:
+            """{article id: title} of the help-article sources the viewer may read."""
+            ids = [s.get("id") for s in sources or [] if isinstance(s, dict)]
+            try:
+                return kb.article_titles(current_user, [i for i in ids if isinstance(i, int)])
+            except Exception:  # a source label must never take a page down
+                db.session.rollback()
+                return {}
+
+        return {"article_titles": titles}
 
     @app.before_request
     def remember_start() -> None:

@@ -65,6 +65,7 @@ def _dashboard(form: FlaskForm | None = None, status: int = 200, partial: str = 
         categories=CATEGORY_CHOICES,
         draft_calibration=calibration.draft,
         draft_calibration_needed=calibration.draft_needed,
+        article_calibration=calibration.article,
         gemini_calibration=calibration.gemini,
         gemini_calibration_needed=calibration.gemini_needed,
     )

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 
-from portal.ai import draft_calibration, gateway, prompts, retrieval, usage
+from portal.ai import answers, draft_calibration, gateway, prompts, retrieval, usage
 from portal.ai.errors import AIUnavailable
 from portal.ai.inputs import TicketText
 from portal.ai.options import AIOptions
@@ -72,17 +72,22 @@ def local_draft(
         )
     best = hits[0]
     if best.doc.kind == "kb":
-        body = (
-            f'Our knowledge-base article "{best.doc.title}" covers this:\n\n'
-            f"{excerpt(best.doc.text)}"
-        )
+        quoted = answers.passage(best.doc.id, ticket_query(ticket)) or excerpt(best.doc.text)
+        body = f'Our knowledge-base article "{best.doc.title}" covers this:\n\n{quoted}'
     else:
         body = f"A similar request was solved like this:\n\n{excerpt(best.doc.text)}"
     text = (
         f"Hello {name},\n\nThank you for getting in touch. {body}\n\n"
         "If this does not solve your problem, reply here and a member of staff will help."
     )
-    confidence, calibrated = draft_confidence(best.score)
+    if best.doc.kind == "kb":
+        # Quoting an article: how well it answers this ticket, on the scale first answers and
+        # their staff outcomes use (so what staff do with this draft calibrates them).
+        raw = answers.score(best.doc.id, ticket_query(ticket))
+        confidence, calibrated = draft_calibration.article_confidence(raw)
+    else:
+        raw = best.score
+        confidence, calibrated = draft_confidence(raw)
     # A draft quoting an article cites articles only: it may go to the requester as it is.
     used = [
         h
@@ -95,29 +100,76 @@ def local_draft(
         [source_ref(h) for h in used],
         "local",
         user_safe=best.doc.kind == "kb",
-        raw_score=round(best.score, 4),
+        raw_score=round(raw, 4),
         calibrated=calibrated,
     )
 
 
-def candidates(ticket: TicketText, threshold: float) -> list[retrieval.Hit]:
+def article_text(name: str, match: answers.Match) -> str:
+    """A reply quoting the passage of the article that answers (the page links the source)."""
+    return (
+        f"Hello {name},\n\nThank you for getting in touch. Our help article "
+        f'"{match.title}" answers this:\n\n{match.passage}\n\n'
+        "If this does not solve your problem, reply here and a member of staff will help."
+    )
+
+
+def article_answer(
+    ticket: TicketText, *, exclude: tuple[int, ...] | set[int] = ()
+) -> DraftResult | None:
+    """The first answer a requester may get unseen: the passage of the help article that
+    answers this ticket, or None when no article does. Its confidence is how well the article
+    answers the ticket (answers.find), calibrated on staff outcomes; it never looks at other
+    people's tickets, so it is safe for the requester.
+
+    exclude: articles the requester already rejected (in a chat before handing over).
+    """
+    started = time.perf_counter()
+    matches = answers.find(ticket_query(ticket), exclude=exclude, k=1)
+    usage.record(
+        provider="local",
+        model="article-match",
+        purpose="first_answer",
+        latency_ms=(time.perf_counter() - started) * 1000,
+        ticket_id=ticket.id,
+    )
+    if not matches:
+        return None
+    best = matches[0]
+    confidence, calibrated = draft_calibration.article_confidence(best.raw)
+    return DraftResult(
+        article_text(ticket.requester_name or "there", best),
+        confidence,
+        [{"kind": "kb", "id": best.article_id}],
+        "local",
+        raw_score=best.raw,
+        calibrated=calibrated,
+        user_safe=True,
+    )
+
+
+def candidates(
+    ticket: TicketText, threshold: float, *, rejected: frozenset[int] = frozenset()
+) -> list[retrieval.Hit]:
     """What a draft may quote, best first; "regenerate" walks the same list.
 
     The closest matches of any kind, except that a help article which answers with confidence
     goes first even when a resolved ticket is closer: it is written for everyone, so the
-    requester may get it as a first answer.
+    requester may get it as a first answer. Articles the requester rejected are left out.
     """
     query = ticket_query(ticket)
-    hits = [
-        h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if h.score >= MIN_SCORE
-    ]
+
+    def usable(h: retrieval.Hit) -> bool:
+        return h.score >= MIN_SCORE and not (h.doc.kind == "kb" and h.doc.id in rejected)
+
+    hits = [h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if usable(h)]
     if not hits or hits[0].doc.kind == "kb":
         return hits
     article = next(iter(retrieval.search(query, k=1, kinds=("kb",))), None)
     if (
         article is None
-        or article.score < MIN_SCORE
-        or draft_confidence(article.score)[0] < threshold
+        or not usable(article)
+        or draft_calibration.article_confidence(answers.score(article.doc.id, query))[0] < threshold
     ):
         return hits
     key = (article.doc.kind, article.doc.id)
@@ -130,16 +182,18 @@ def draft_reply(
     options: AIOptions,
     after: tuple[str, int] | None = None,
     fresh: bool = False,
+    rejected: frozenset[int] = frozenset(),
 ) -> DraftResult:
     """A suggested public reply with the sources it relies on. Raises AIUnavailable.
 
     after: the source the previous draft quoted (regenerate moves on to the next one);
-    fresh=True bypasses the response cache.
+    fresh=True bypasses the response cache; rejected: articles the requester said did not
+    help (in a chat), never quoted.
     """
     threshold = options.thresholds.for_category(ticket.category)
     started = time.perf_counter()
     try:
-        hits = candidates(ticket, threshold)
+        hits = candidates(ticket, threshold, rejected=rejected)
         result = local_draft(ticket, hits, after=after)
     except Exception as e:
         log.exception("local draft failed")

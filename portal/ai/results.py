@@ -41,6 +41,9 @@ class DraftResult:
 class ChatResult:
     reply: str
     provider: str
+    # The help articles the reply offers, [{"kind": "kb", "id": n, "title": str}]: shown as
+    # links, and never offered again once the user says they did not help.
+    sources: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -101,7 +101,20 @@ def conversation_dict(conv: AIConversation, *, with_messages: bool = False) -> d
         "message_count": len(messages),
     }
     if with_messages:
-        data["messages"] = [{"role": m["role"], "text": m["text"], "at": m["at"]} for m in messages]
+        viewer = api_user()
+        data["messages"] = [
+            {
+                "role": m["role"],
+                "text": m["text"],
+                "at": m["at"],
+                **(
+                    {"sources": sources_for(m.get("sources"), viewer)}
+                    if m["role"] == "assistant"
+                    else {}
+                ),
+            }
+            for m in messages
+        ]
     return data
 
 
@@ -299,6 +312,7 @@ def ai_chat():
         {
             "reply": result.reply,
             "provider": result.provider,
+            "sources": sources_for(result.sources, api_user()),
             "conversation": conversation_dict(conv, with_messages=True),
         }
     )

@@ -135,6 +135,32 @@ def _checked_action_form() -> None:
         abort(400)
 
 
+@bp.post("/conversations/<conversation_id>/answers/<int:index>/reject")
+def answer_reject(conversation_id: str, index: int):
+    """👎 on an answer: its article is not offered again; on the latest, the assistant retries."""
+    conv = chat_service.get_conversation_for(current_user, conversation_id)
+    _checked_action_form()
+    try:
+        chat_service.reject_answer(conv, index)
+    except TicketError as e:
+        db.session.rollback()
+        if not wants_partial():
+            flash(e.message, "error")
+            return redirect(
+                url_for("chat.conversation_detail", conversation_id=conversation_id), 303
+            )
+        return _chat(conv, 422, action_error=e.message)
+    except AIUnavailable:
+        db.session.rollback()
+        return _chat(conv, ai_error=AI_DOWN)
+    if not wants_partial():
+        return redirect(
+            url_for("chat.conversation_detail", conversation_id=conversation_id) + "#chat-form",
+            303,
+        )
+    return _chat(conv)
+
+
 @bp.post("/conversations/<conversation_id>/end")
 def conversation_end(conversation_id: str):
     conv = chat_service.get_conversation_for(current_user, conversation_id)

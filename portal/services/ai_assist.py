@@ -14,7 +14,7 @@ from portal.ai import triage as ai_triage
 from portal.ai.errors import AIUnavailable
 from portal.ai.results import DraftResult, SummaryResult, TriageResult
 from portal.models import Ticket
-from portal.services import ai_suggestions, settings
+from portal.services import ai_suggestions, chat, settings
 from portal.services.ai_inputs import ticket_text
 
 REWRITE_STYLES = rewrite.STYLES
@@ -44,8 +44,17 @@ def draft_reply(ticket: Ticket, *, fresh: bool = False) -> DraftResult:
         options=settings.ai_options(),
         after=ai_suggestions.last_quoted(ticket.id) if fresh else None,
         fresh=fresh,
+        rejected=frozenset(chat.rejected_articles_for_ticket(ticket)),
     )
     return ai_suggestions.store_draft(ticket, result)
+
+
+def article_answer(ticket: Ticket, *, exclude=()) -> DraftResult | None:
+    """The help-article answer for a new ticket (not stored); None when no article answers
+    it. Raises AIUnavailable when switched off."""
+    if not responses_enabled():
+        raise AIUnavailable("AI responses are switched off.")
+    return drafts.article_answer(ticket_text(ticket), exclude=set(exclude))
 
 
 def rewrite_reply(

@@ -79,6 +79,7 @@ def _window(days: list[date]) -> tuple[datetime, dict[date, int]]:
 class CalibrationStatus:
     draft: IsotonicCalibration
     draft_needed: int
+    article: IsotonicCalibration  # answers quoting a help article (first answers)
     gemini: IsotonicCalibration
     gemini_needed: int
 
@@ -88,6 +89,7 @@ def calibration_status() -> CalibrationStatus:
     return CalibrationStatus(
         draft=draft_calibration.current(),
         draft_needed=draft_calibration.MIN_OUTCOMES,
+        article=draft_calibration.article_current(),
         gemini=gemini_calibration.current(),
         gemini_needed=gemini_calibration.MIN_OUTCOMES,
     )

@@ -302,8 +302,13 @@ def record_feedback(
     return row
 
 
-def record_suggestion_use(suggestion_id: Any, reply: TicketResponse) -> None:
-    """Staff sent `reply` starting from a draft: store how similar it stayed (difflib ratio)."""
+def record_suggestion_use(
+    suggestion_id: Any, reply: TicketResponse, *, measure: bool = True
+) -> None:
+    """Staff sent `reply` starting from a draft: store how similar it stayed (difflib ratio).
+
+    measure=False (the AI posted it itself): marked used, but no staff outcome is recorded.
+    """
     try:
         sid = int(suggestion_id)
     except (TypeError, ValueError):
@@ -321,7 +326,7 @@ def record_suggestion_use(suggestion_id: Any, reply: TicketResponse) -> None:
         suggestion.status = "used"
         suggestion.response_id = reply.id
         suggestion.used_at = utcnow()
-        if get_setting("RESPONSE_LEARNING"):
+        if measure and get_setting("RESPONSE_LEARNING"):
             suggestion.edit_similarity = round(
                 difflib.SequenceMatcher(None, suggestion.text or "", reply.content).ratio(), 4
             )

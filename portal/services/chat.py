@@ -4,7 +4,10 @@ The only writer of AIConversation.context, whose one shape is::
 
     {
       "messages": [{"role": "user" | "assistant", "text": str, "at": ISO time,
-                    "provider": "local" | "gemini"  (assistant turns)}],
+                    "provider": "local" | "gemini"  (assistant turns),
+                    "sources": [{"kind": "kb", "id": n, "title": str}]  (assistant turns),
+                    "rejected": true  (an assistant turn the user rated down)}],
+      "rejected_articles": [article id, ...],   (articles the user said did not help)
       "ended_at": ISO time,                                     (once ended)
       "feedback": {"rating": 1-5, "comment": str, "at": ISO time},  (once rated)
       "ticket_created": ticket id,                              (once turned into a ticket)
@@ -16,6 +19,7 @@ Tickets are created and flagged only through services.tickets and services.hando
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -33,6 +37,7 @@ from portal.services import tickets as ticket_service
 from portal.services.errors import NotFound, TicketError
 
 MESSAGE_MAX = 4000
+_SURROGATES = re.compile("[\ud800-\udfff]")
 COMMENT_MAX = 1000
 TRANSCRIPT_HEADER = "--- Conversation with the AI assistant ---"
 
@@ -83,7 +88,8 @@ def start_conversation(user: User, ticket: Ticket | None = None) -> AIConversati
 
 
 def clean_message(text: str | None) -> str:
-    message = (text or "").replace("\x00", "").strip()
+    # NUL (PostgreSQL refuses it) and lone surrogates (no encoding can store them) go.
+    message = _SURROGATES.sub("", (text or "").replace("\x00", "")).strip()
     if not message:
         raise TicketError("Write a message first.", field="message")
     if len(message) > MESSAGE_MAX:
@@ -99,22 +105,81 @@ def send_message(conv: AIConversation, text: str) -> ChatResult:
     if not settings.get_setting("AI_RESPONSE_ENABLED"):
         raise AIUnavailable("AI responses are switched off.")
     history = messages(conv)
+    rejected = rejected_articles(conv)
+    if history and ai_chat.rejects(message):
+        # "That didn't help": the articles of the last answer are not offered again.
+        last = next((m for m in reversed(history) if m["role"] == "assistant"), None)
+        rejected = _with_rejected(rejected, last)
     result = ai_chat.reply(
         [ChatTurn(m["role"], m["text"]) for m in history],
         message,
         options=settings.ai_options(),
         ticket_id=conv.ticket_id,
+        rejected=rejected,
     )
     now = utcnow().isoformat(timespec="seconds")
     turns = [
         *history,
         {"role": "user", "text": message, "at": now},
-        {"role": "assistant", "text": result.reply, "at": now, "provider": result.provider},
+        {
+            "role": "assistant",
+            "text": result.reply,
+            "at": now,
+            "provider": result.provider,
+            "sources": result.sources,
+        },
     ]
-    _set_context(conv, messages=turns)
+    _set_context(conv, messages=turns, rejected_articles=rejected)
     conv.updated_at = utcnow()
     db.session.commit()
     return result
+
+
+REJECTION = "That did not help."  # what a "Didn't help" click says, in the transcript
+
+
+def reject_answer(conv: AIConversation, index: int) -> ChatResult | None:
+    """A thumbs-down on assistant turn `index`: its articles are never offered again. On the
+    latest answer it counts as saying "that did not help", and the assistant tries again (the
+    next article, or plainly nothing). Returns that new answer, None for an older turn.
+    Raises NotFound for a turn that is not an assistant's, AIUnavailable."""
+    turns = messages(conv)
+    if not 0 <= index < len(turns) or turns[index]["role"] != "assistant":
+        raise NotFound(str(index))
+    if not conv.is_active:
+        raise TicketError("This conversation has ended. Start a new one.", field="message")
+    turns[index] = {**turns[index], "rejected": True}
+    _set_context(
+        conv,
+        messages=turns,
+        rejected_articles=_with_rejected(rejected_articles(conv), turns[index]),
+    )
+    db.session.commit()  # before the model is asked anything (its usage log has its own)
+    return send_message(conv, REJECTION) if index == len(turns) - 1 else None
+
+
+def _with_rejected(rejected: list[int], turn: dict | None) -> list[int]:
+    ids = [s.get("id") for s in (turn or {}).get("sources") or [] if isinstance(s, dict)]
+    return rejected + [i for i in ids if isinstance(i, int) and i not in rejected]
+
+
+def rejected_articles(conv: AIConversation) -> list[int]:
+    ids = (conv.context or {}).get("rejected_articles") or []
+    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+
+
+def rejected_articles_for_ticket(ticket: Ticket) -> set[int]:
+    """Articles the requester rejected in a chat about this ticket, or in the chat the ticket
+    was made from (found by its token too: the first answer may run before the link is
+    saved)."""
+    clauses = [AIConversation.ticket_id == ticket.id]
+    token = ticket.client_token or ""
+    if token.startswith("chat-"):
+        clauses.append(AIConversation.conversation_id == token.removeprefix("chat-"))
+    convs = db.session.scalars(
+        sa.select(AIConversation).where(AIConversation.user_id == ticket.user_id, sa.or_(*clauses))
+    )
+    return {i for conv in convs for i in rejected_articles(conv)}
 
 
 def messages(conv: AIConversation) -> list[dict]:
@@ -171,7 +236,15 @@ def transcript(conv: AIConversation) -> str:
 
 
 def default_title(conv: AIConversation) -> str:
-    first = next((m["text"] for m in messages(conv) if m["role"] == "user"), "")
+    """The first question an article matched (not "asdf", not "that didn't help"), else the
+    first message."""
+    turns = messages(conv)
+    asked = [
+        turns[i]["text"]
+        for i in range(len(turns) - 1)
+        if turns[i]["role"] == "user" and turns[i + 1].get("sources")
+    ]
+    first = next(iter(asked), None) or next((m["text"] for m in turns if m["role"] == "user"), "")
     title = " ".join(first.split())
     if len(title) > 80:
         title = title[:77].rstrip() + "…"
@@ -206,12 +279,20 @@ def create_ticket_from_chat(
 def hand_over(conv: AIConversation, user: User, *, title: str | None = None) -> Ticket:
     """Hand the conversation to staff: its ticket (created if needed) is flagged for a person."""
     ticket = conv.ticket
+    existing = ticket is not None
     if ticket is None:
         ticket = create_ticket_from_chat(
             conv, user, title=title or default_title(conv) or "Help from a person"
         )
     if ticket.status == "closed":
         ticket_service.reopen_ticket(ticket, user)
+    if existing and messages(conv) and not (conv.context or {}).get("handed_over"):
+        # A chat about an existing ticket: staff see what was said on the ticket itself.
+        body = transcript(conv)
+        limit = ticket_service.REPLY_MAX
+        ticket_service.add_reply(
+            ticket, user, body[: limit - 1] + "…" if len(body) > limit else body
+        )
     handover.request_human(ticket, user, via="AI chat")
     _set_context(conv, handed_over=True)
     if conv.is_active:

@@ -1,9 +1,12 @@
 """The automatic first answer on a new ticket.
 
-Save first, think later: when a new ticket has been triaged, a task asks for a draft; it is
-posted to the requester only when its confidence reaches the category's threshold *and* it
-rests on help articles alone. Otherwise it stays the ticket's stored suggestion, which staff
-see in the AI panel. Every change goes through services.tickets.
+Save first, think later: when a new ticket has been triaged, a task asks which help article
+answers it (portal/ai/answers.py: help articles only, so nothing of another person's ticket
+can reach the requester). The passage is posted, citing the article, when the confidence that
+the article answers this ticket reaches the category's threshold. Otherwise staff get the
+usual reply draft (which may draw on resolved tickets) as the ticket's stored suggestion.
+Articles the requester rejected in a chat before handing over are never offered again.
+Every change goes through services.tickets.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 from portal.ai.errors import AIUnavailable
 from portal.extensions import db
 from portal.models import Ticket
-from portal.services import ai_assist, ai_suggestions, settings
+from portal.services import ai_assist, ai_suggestions, chat, settings
 from portal.services import tickets as ticket_service
 from portal.services.errors import TicketError
 
@@ -53,7 +56,14 @@ def generate_first_answer(ticket_id: int) -> str:
     if _already_answered(ticket) or ticket.needs_human:  # a person was asked for
         return "skipped"
     try:
-        draft = ai_assist.draft_reply(ticket)
+        rejected = chat.rejected_articles_for_ticket(ticket)
+        draft = ai_assist.article_answer(ticket, exclude=rejected)
+        postable = draft is not None and should_post(ticket, draft.confidence, draft.sources)
+        if not postable:
+            # No article answers it well enough: staff get the usual draft to start from
+            # (it may draw on resolved tickets, so it is never posted unseen).
+            reason = _draft_reason(ticket, draft)
+            draft = ai_assist.draft_reply(ticket)
     except AIUnavailable as e:
         log.info("first answer for ticket %s: AI unavailable (%s)", ticket_id, e)
         _audit(ticket, "unavailable", "the AI could not draft a first answer")
@@ -61,20 +71,18 @@ def generate_first_answer(ticket_id: int) -> str:
     db.session.refresh(ticket)
     if _already_answered(ticket) or ticket.is_closed:  # staff were quicker than the model
         return "skipped"
-    sources = ai_suggestions.clean_sources(draft.sources)
     text = (draft.text or "").strip()
-    # user_safe: the AI vouches the text rests on knowledge-base articles alone (a Gemini
-    # draft that saw another user's ticket may paraphrase it while citing only articles).
-    if not text or not draft.user_safe or not should_post(ticket, draft.confidence, sources):
-        _audit(ticket, "kept for staff", _draft_reason(ticket, draft.confidence, sources))
+    if not postable or not text:
+        _audit(ticket, "kept for staff", reason if not postable else "the answer was empty")
         return "draft"
+    draft = ai_suggestions.store_draft(ticket, draft)  # what was posted, for staff outcomes
     try:
         reply = ticket_service.add_reply(
             ticket,
             ticket_service.get_bot_user(),
             text,
             ai_confidence=float(draft.confidence),
-            sources=sources,
+            sources=ai_suggestions.clean_sources(draft.sources),
             actor_kind="ai",
         )
     except TicketError as e:
@@ -82,18 +90,20 @@ def generate_first_answer(ticket_id: int) -> str:
         db.session.rollback()
         return "draft"
     if draft.suggestion_id:
-        # The posted answer is the suggestion, used as it was (so it is not offered again).
-        ai_suggestions.record_suggestion_use(draft.suggestion_id, reply)
+        # The posted answer is the suggestion, used as it was (so it is not offered again);
+        # not measured as a staff outcome: no person chose to send it.
+        ai_suggestions.record_suggestion_use(draft.suggestion_id, reply, measure=False)
     return "posted"
 
 
-def _draft_reason(ticket: Ticket, confidence: float | None, sources: list[dict]) -> str:
+def _draft_reason(ticket: Ticket, draft) -> str:
+    if draft is None:
+        return "no help article answers this ticket"
     threshold = settings.threshold_for(ticket.category)
-    parts = [f"{(confidence or 0):.0%} confident, threshold {threshold:.0%}"]
-    parts.append(f"{len(sources)} source{'s' if len(sources) != 1 else ''} cited")
-    if any(s["kind"] != "kb" for s in sources):
-        parts.append("cites other tickets, so a person checks it first")
-    return "; ".join(parts)
+    return (
+        f"the best help article answers it with {(draft.confidence or 0):.0%} confidence, "
+        f"threshold {threshold:.0%}"
+    )
 
 
 def _audit(ticket: Ticket, outcome: str, detail: str) -> None:

@@ -42,3 +42,18 @@
     if (internal) internal.checked = false;
   });
 })();
+
+// Chat: the newest message is in view, on load and after every htmx swap (a sent message, a
+// thumbs-down). The message list scrolls inside itself; the page follows to its last message.
+(function () {
+  function scrollChats() {
+    var lists = document.querySelectorAll(".chat-messages");
+    Array.prototype.forEach.call(lists, function (list) {
+      list.scrollTop = list.scrollHeight;
+      var last = list.lastElementChild;
+      if (last && last.scrollIntoView) last.scrollIntoView({ block: "nearest" });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollChats);
+  document.addEventListener("htmx:afterSettle", scrollChats);
+})();

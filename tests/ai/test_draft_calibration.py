@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from portal.ai import draft_calibration
+from portal.ai import answers, draft_calibration
 from portal.extensions import db
 from portal.models import AIFeedback, AISuggestion, TicketResponse
 from portal.services import ai_assist
@@ -32,7 +32,7 @@ def article(staff):
     )
 
 
-def _outcomes(ticket, pairs):
+def _outcomes(ticket, pairs, sources=None):
     """Earlier local drafts with their raw scores and what staff did with them."""
     for raw, kept in pairs:
         db.session.add(
@@ -45,6 +45,7 @@ def _outcomes(ticket, pairs):
                 raw_score=raw,
                 edit_similarity=0.95 if kept else 0.2,
                 status="used",
+                sources=sources or [],
             )
         )
     db.session.commit()
@@ -52,30 +53,42 @@ def _outcomes(ticket, pairs):
 
 def test_uncalibrated_until_enough_outcomes(ai_app, user, article):
     ticket = _password_ticket(user)
-    _outcomes(ticket, [(0.5, True)] * 5)
+    _outcomes(ticket, [(0.5, True)] * 5, sources=[{"kind": "kb", "id": article.id}])
     draft = ai_assist.draft_reply(ticket)
     assert draft.raw_score is not None and draft.raw_score > 0
     assert not draft.calibrated
-    assert draft.confidence == pytest.approx(min(0.95, draft.raw_score * 1.6), abs=1e-3)
+    # A draft quoting an article: how well the article answers, on the first answers' scale.
+    assert draft.confidence == pytest.approx(answers.uncalibrated(draft.raw_score), abs=1e-3)
 
 
 def test_staff_outcomes_pull_an_overconfident_score_down(ai_app, user, article, set_threshold):
-    """Staff rewrote most strong-match drafts: the AI stops treating them as sure things."""
+    """Staff rewrote most drafts quoting an article: the AI stops treating them as sure
+    things, in the staff panel and for the first answer alike; those outcomes do not
+    calibrate the other drafts (another kind of raw score)."""
     set_threshold(0.7)
     history = make_ticket(make_user())
     rng = np.random.default_rng(0)
     pairs = [(float(raw), bool(rng.random() < 0.25)) for raw in np.linspace(0.05, 0.95, 60)]
-    _outcomes(history, pairs)
+    _outcomes(history, pairs, sources=[{"kind": "kb", "id": article.id}])
+    assert not draft_calibration.current().ready
 
     ticket = _password_ticket(user)
     draft = ai_assist.draft_reply(ticket)
     assert draft.calibrated
-    uncalibrated = min(0.95, draft.raw_score * 1.6)
-    assert uncalibrated >= 0.7 > draft.confidence  # would have been posted; now it waits
+    assert answers.uncalibrated(draft.raw_score) >= 0.7 > draft.confidence
     stored = db.session.get(AISuggestion, draft.suggestion_id)
     assert (stored.raw_score, stored.calibrated) == (draft.raw_score, True)
+    first = ai_assist.article_answer(ticket)
+    assert first.calibrated and first.confidence == draft.confidence
     # The automatic first answer for this ticket was therefore kept for staff.
     assert not [r for r in ticket.responses if isinstance(r, TicketResponse) and r.is_ai_generated]
+
+
+def test_without_outcomes_an_article_answer_is_posted(ai_app, user, article, set_threshold):
+    set_threshold(0.7)
+    ticket = _password_ticket(user)
+    posted = [r for r in ticket.responses if r.is_ai_generated]
+    assert len(posted) == 1 and posted[0].sources == [{"kind": "kb", "id": article.id}]
 
 
 def test_ratings_override_edit_similarity(app, user):

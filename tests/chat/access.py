@@ -23,6 +23,7 @@ ACCESS = {
         {"conversation_id": "nobody-owns-this", "message": "Hi"},
     ),
     ("chat.conversation_end", "POST"): Access(_NONE + "end", _SIGNED_IN_404),
+    ("chat.answer_reject", "POST"): Access(_NONE + "answers/1/reject", _SIGNED_IN_404),
     ("chat.feedback_create", "POST"): Access(_NONE + "feedback", _SIGNED_IN_404, {"rating": "5"}),
     ("chat.ticket_create", "POST"): Access(_NONE + "ticket", _SIGNED_IN_404, {"title": "Help"}),
     ("chat.handover", "POST"): Access(_NONE + "handover", _SIGNED_IN_404),
