@@ -146,8 +146,11 @@ def _parse_sources(values: list[str]) -> list[tuple[int, int]]:
     out = []
     for value in values[: merge_service.MAX_BULK]:
         ident, _, version = value.partition(":")
-        if not (ident.isascii() and ident.isdigit() and 0 < int(ident) < 2**31):
+        # At most 10 digits before int(): Python refuses to convert more than 4,300.
+        if not (
+            ident.isascii() and ident.isdigit() and len(ident) <= 10 and 0 < int(ident) < 2**31
+        ):
             continue
-        ok = version.isascii() and version.isdigit() and int(version) < 2**31
+        ok = version.isascii() and version.isdigit() and len(version) <= 10 and int(version) < 2**31
         out.append((int(ident), int(version) if ok else 0))  # no version seen: refused as stale
     return out
