@@ -196,6 +196,11 @@ def add_reply(
     if internal and actor_kind == "user" and not author.is_staff:
         # Staff may note on their own tickets too (their replies there count as "user").
         raise PermissionDenied("Only staff can write internal notes.")
+    if ticket.merged_into_id is not None and actor_kind == "user" and not internal:
+        # Its thread moved: a reply here would reach nobody who follows the conversation.
+        raise TicketError(
+            f"This ticket was merged into #{ticket.merged_into_id}: reply there.", field="content"
+        )
     if ticket.status == "closed" and response_type == "user":
         raise TicketError("This ticket is closed. Reopen it to reply.", field="content")
 
