@@ -44,15 +44,20 @@ def _clean_text(value: str | None, *, field: str, label: str, maximum: int) -> s
         raise TicketError(f"{label} is required.", field=field)
     if len(text) > maximum:
         raise TicketError(f"{label} must be at most {maximum:,} characters.", field=field)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no database stores it
+        raise TicketError(f"{label} holds a character that is not text.", field=field) from None
     return text
 
 
 def _usable_token(token: str | None) -> str | None:
     """A form's double-submit token, or None when it was tampered with (too long for the
     column: PostgreSQL would refuse the row, SQLite would silently store it; or holding a NUL,
-    which PostgreSQL refuses in any query)."""
+    which PostgreSQL refuses in any query; or anything but ASCII, such as a lone surrogate)."""
     token = (token or "").strip()
-    return token if 0 < len(token) <= TOKEN_MAX and "\x00" not in token else None
+    ok = 0 < len(token) <= TOKEN_MAX and "\x00" not in token and token.isascii()
+    return token if ok else None
 
 
 def _by_token(model, token: str):
