@@ -20,13 +20,13 @@ from portal.models import (
     STATUSES,
     Ticket,
     TicketEvent,
-    TicketParticipant,
     TicketResponse,
     User,
 )
 from portal.models.base import MAX_ID, utcnow
 from portal.services.cache import clear_queue_counts
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
+from portal.services.merge_links import detach_merges
 
 log = logging.getLogger(__name__)
 
@@ -446,78 +446,10 @@ def delete_ticket(ticket: Ticket, actor: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only admins can delete tickets.")
     log.warning("ticket %s deleted by user %s", ticket.id, actor.id)
-    _detach_merges(ticket)
+    detach_merges(ticket, bot=get_bot_user())
     db.session.delete(ticket)
     db.session.commit()
     _after_commit(events.TICKET_DELETED, ticket_id=ticket.id)
-
-
-def _merged_under(source: Ticket) -> set[int]:
-    """The source and every ticket merged into it, at any depth."""
-    found = {source.id}
-    frontier = [source.id]
-    while frontier:
-        below = db.session.scalars(
-            sa.select(Ticket.id).where(Ticket.merged_into_id.in_(frontier))
-        ).all()
-        frontier = [i for i in below if i not in found]
-        found.update(frontier)
-    return found
-
-
-def _detach_merges(ticket: Ticket) -> None:
-    """Before `ticket` is deleted: nothing may keep pointing at it, and the tickets merged into
-    it get their own messages back rather than lose them with it.
-
-    The foreign keys say ON DELETE SET NULL, but SQLite applies none of them and reuses the
-    highest id: a pointer left behind would name the next person's new ticket.
-    """
-    sources = db.session.scalars(
-        sa.select(Ticket).where(Ticket.merged_into_id == ticket.id).order_by(Ticket.id)
-    ).all()
-    home: dict[int, Ticket] = {}  # a merged ticket's id → the source its replies go back to
-    for source in sources:
-        home.update(dict.fromkeys(_merged_under(source), source))
-    for reply in list(ticket.responses):
-        source = home.get(reply.merged_from_id)
-        if source is None:
-            continue
-        if (
-            reply.merged_from_id == source.id
-            and reply.response_type == "user"
-            and reply.user_id == source.user_id
-            and reply.created_at == source.created_at
-            and reply.content == f"{source.title}\n\n{source.description}"
-        ):
-            continue  # the copy of its description the merge wrote: the source has the original
-        reply.ticket = source
-        if reply.merged_from_id == source.id:
-            reply.merged_from_id = None  # back home: no longer "from" anywhere
-    now = utcnow()
-    for source in sources:
-        source.merged_into_id = None
-        db.session.add(
-            TicketResponse(
-                ticket=source,
-                user_id=get_bot_user().id,
-                response_type="system",
-                content=f"#{ticket.id}, which this ticket was merged into, was deleted. "
-                "The messages of this ticket are back here.",
-                created_at=now,
-            )
-        )
-        source.version += 1
-        source.updated_at = now
-    db.session.execute(
-        sa.update(TicketResponse)
-        .where(TicketResponse.merged_from_id == ticket.id)
-        .values(merged_from_id=None)
-    )
-    db.session.execute(
-        sa.update(TicketParticipant)
-        .where(TicketParticipant.via_ticket_id == ticket.id)
-        .values(via_ticket_id=None)
-    )
 
 
 def record_event(
