@@ -138,6 +138,13 @@ def surge_merge_create():
         flash(f"Merged {n} {noun} into #{target.id}: {listed}.", "success")
     for ticket_id, reason in result.failed:
         flash(f"Not merged: #{ticket_id}: {reason}", "error")
+    left = len(request.form.getlist("source")) - merge_service.MAX_BULK
+    if left > 0:  # a surge can be larger than one bulk merge takes on
+        flash(
+            f"Not merged: {left} more checked {'ticket' if left == 1 else 'tickets'}: "
+            f"{merge_service.MAX_BULK} go at a time. Merge the rest from the surge again.",
+            "error",
+        )
     return _go(url_for("staff.ticket_detail", ticket_id=target.id))
 
 

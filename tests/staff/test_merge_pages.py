@@ -257,6 +257,19 @@ def test_bulk_merge_with_absurd_numbers_merges_nothing(client, login_as, staff, 
     assert snapshot() == before
 
 
+def test_bulk_merge_says_what_it_left_over_its_limit(client, login_as, staff, surge, monkeypatch):
+    monkeypatch.setattr(merge_service, "MAX_BULK", 1)
+    login_as(staff)
+    page = text(client.get(f"/staff/surges/{surge[0].id}/merge"))
+    data = form_fields(page, "/staff/surges/merge")
+    data["source"] = [f"{t.id}:{t.version}" for t in surge[1:]]
+    html = text(client.post("/staff/surges/merge", data=data, follow_redirects=True))
+    assert f"Merged 1 ticket into #{surge[0].id}: #{surge[1].id}." in html
+    assert "Not merged: 1 more checked ticket: 1 go at a time." in html
+    db.session.expire_all()
+    assert db.session.get(Ticket, surge[2].id).merged_into_id is None
+
+
 def test_queue_ignores_an_absurd_surge_filter(client, login_as, staff, surge):
     login_as(staff)
     resp = client.get("/staff/?surge=" + "1" * 5000)
