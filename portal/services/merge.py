@@ -221,6 +221,7 @@ def merge_tickets(
             target_id=target.id,
             actor_id=actor.id,
             participant_ids=[p.id for p in added],
+            tell_target=announce,  # a bulk merge tells the target's requester once, at the end
         )
     except Exception:  # the queue being down must never undo a merge
         log.exception("could not dispatch ticket_merged")
@@ -268,6 +269,16 @@ def merge_many(target: Ticket, sources: list[tuple[int, int | None]], *, actor: 
     if result.merged:
         _announce(target, result.merged, bot=get_bot_user(), at=utcnow())
         db.session.commit()
+        try:
+            events.dispatch(
+                events.TICKET_MERGED,
+                source_id=None,
+                source_ids=list(result.merged),
+                target_id=target.id,
+                actor_id=actor.id,
+            )
+        except Exception:  # the queue being down must never undo a merge
+            log.exception("could not dispatch ticket_merged")
     return result
 
 

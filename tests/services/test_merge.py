@@ -190,6 +190,27 @@ def test_merge_many_reports_what_failed(user, other_user, staff):
     assert "changed" in result.failed[0][1]
 
 
+def test_a_bulk_merge_tells_the_targets_requester_once(user, other_user, staff):
+    target = make_ticket(user, title="Exam portal down")
+    mine = make_ticket(user, title="Exam portal still down")
+    sources = [make_ticket(make_user("user"), title=f"Exam portal down {i}") for i in range(6)]
+    sources.append(make_ticket(other_user, title="Exam portal is down"))
+    result = merge_service.merge_many(
+        target, [(t.id, t.version) for t in [mine, *sources]], actor=staff
+    )
+    assert len(result.merged) == 8
+    listed = ", ".join(f"#{t.id}" for t in sources[:5])
+    assert _notices(user, "merged") == [  # one notice for the others' seven, not seven
+        f"Your ticket #{mine.id} was merged into #{target.id}; "
+        f"the conversation continues there: {target.title}",
+        f"7 tickets ({listed}, …) were merged into your ticket #{target.id}: {target.title}",
+    ]
+    assert _notices(other_user, "merged") == [
+        f"Your ticket #{sources[-1].id} was merged into #{target.id}; "
+        f"the conversation continues there: {target.title}"
+    ]
+
+
 # --------------------------------------------------------------------------- surges
 
 VPN = [
