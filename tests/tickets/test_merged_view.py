@@ -95,3 +95,19 @@ def test_no_public_reply_lands_on_a_merged_ticket(client, login_as, other_user, 
         headers=bearer(staff),
     )
     assert note.status_code == 201  # a staff-only note harms nobody
+
+
+def test_a_follower_is_not_told_to_reopen_what_they_cannot(
+    client, login_as, other_user, user, staff
+):
+    from portal.services import tickets as ticket_service
+
+    source = make_ticket(other_user, title="Library wifi down")
+    target = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(source, target, actor=staff)
+    ticket_service.close_ticket(target, user)
+    login_as(other_user)
+    page = text(client.get(f"/tickets/{target.id}/"))
+    assert "This ticket is closed." in page and "Reopen" not in page
+    login_as(user)
+    assert "Reopen it to continue the conversation" in text(client.get(f"/tickets/{target.id}/"))
