@@ -29,7 +29,8 @@ def _merged_under(source: Ticket) -> set[int]:
 
 def detach_merges(ticket: Ticket, *, bot: User) -> None:
     """Before `ticket` is deleted: nothing may keep pointing at it, and the tickets merged into
-    it get their own messages back rather than lose them with it.
+    it get their own messages back rather than lose them with it (or, when it was itself
+    merged on, point where it went: their messages are there).
 
     The foreign keys say ON DELETE SET NULL, but SQLite applies none of them and reuses the
     highest id: a pointer left behind would name the next person's new ticket.
@@ -37,6 +38,11 @@ def detach_merges(ticket: Ticket, *, bot: User) -> None:
     sources = db.session.scalars(
         sa.select(Ticket).where(Ticket.merged_into_id == ticket.id).order_by(Ticket.id)
     ).all()
+    if ticket.merged_into_id is not None:
+        # It was merged on itself: its sources' messages went on with it; they point there now.
+        for source in sources:
+            source.merged_into_id = ticket.merged_into_id
+        sources = []
     home: dict[int, Ticket] = {}  # a merged ticket's id → the source its replies go back to
     for source in sources:
         home.update(dict.fromkeys(_merged_under(source), source))

@@ -312,6 +312,22 @@ def test_deleting_the_target_gives_the_merged_tickets_their_messages_back(
     assert source.status == "open"
 
 
+def test_deleting_a_merged_target_points_its_sources_on(user, other_user, staff, admin):
+    from portal.services import tickets as ticket_service
+
+    first = make_ticket(other_user, title="VPN gone")
+    make_reply(first, other_user, "first 1")
+    middle = make_ticket(make_user("user"), title="VPN down")
+    last = make_ticket(user, title="VPN drops")
+    merge_service.merge_tickets(first, middle, actor=staff)
+    merge_service.merge_tickets(middle, last, actor=staff)
+    ticket_service.delete_ticket(middle, admin)
+    db.session.expire_all()
+    assert first.merged_into_id == last.id  # where its messages are, and its requester follows
+    assert "first 1" in [r.content for r in last.responses]
+    assert [r.response_type for r in first.responses] == ["system"]
+
+
 def test_a_merged_ticket_stays_closed(pair, other_user, staff):
     from portal.services import tickets as ticket_service
 
