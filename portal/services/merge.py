@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from portal import events
 from portal.extensions import db
 from portal.models import Ticket, TicketParticipant, TicketResponse, User
-from portal.models.base import utcnow
+from portal.models.base import MAX_ID, utcnow
 from portal.services.cache import clear_queue_counts, clear_surges
 from portal.services.errors import NotFound, PermissionDenied, StaleTicket, TicketError
 from portal.services.tickets import _event, _set_status, get_bot_user
@@ -118,7 +118,8 @@ def preview(source: Ticket, target: Ticket, actor: User) -> MergePreview:
 def find_target(actor: User, value) -> Ticket:
     """A target ticket from what staff typed: "123" or "#123"."""
     text = str(value if value is not None else "").strip().removeprefix("#").strip()
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 2**31 - 1:
+    # At most 10 digits before int(): Python refuses to convert more than 4,300.
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 0 < int(text) <= MAX_ID:
         raise TicketError("Enter a ticket number, such as #123.", field="into")
     ticket = db.session.get(Ticket, int(text))
     if ticket is None or not actor.is_staff:
@@ -220,6 +221,7 @@ def merge_tickets(
             target_id=target.id,
             actor_id=actor.id,
             participant_ids=[p.id for p in added],
+            tell_target=announce,  # a bulk merge tells the target's requester once, at the end
         )
     except Exception:  # the queue being down must never undo a merge
         log.exception("could not dispatch ticket_merged")
@@ -267,6 +269,16 @@ def merge_many(target: Ticket, sources: list[tuple[int, int | None]], *, actor: 
     if result.merged:
         _announce(target, result.merged, bot=get_bot_user(), at=utcnow())
         db.session.commit()
+        try:
+            events.dispatch(
+                events.TICKET_MERGED,
+                source_id=None,
+                source_ids=list(result.merged),
+                target_id=target.id,
+                actor_id=actor.id,
+            )
+        except Exception:  # the queue being down must never undo a merge
+            log.exception("could not dispatch ticket_merged")
     return result
 
 

@@ -9,7 +9,7 @@ Who hears about what (portal.listeners calls these after the ticket service's co
 - reply_added, user reply   → the assignee
 - reply_added, internal note → nobody: the user never hears about notes.
 - ticket_merged             → the merged ticket's requester (and followers) and the target's
-                              requester ("#5 was merged into #7")
+                              requester ("#5 was merged into #7"; once for a bulk merge)
 
 Email goes out from a task with a timeout. A mail failure is logged and recorded on the
 notification; it never fails the ticket or reply that caused it. A transient failure (the
@@ -368,34 +368,54 @@ def on_reply_added(
         )
 
 
-def on_ticket_merged(source_id: int, target_id: int, actor_id: int | None = None, **_: Any) -> None:
-    """Both requesters hear of a merge, and so does whoever followed the merged ticket."""
-    source = db.session.get(Ticket, source_id)
+def on_ticket_merged(
+    source_id: int | None,
+    target_id: int,
+    actor_id: int | None = None,
+    *,
+    tell_target: bool = True,
+    source_ids: list[int] | None = None,
+    **_: Any,
+) -> None:
+    """Both requesters hear of a merge, and so does whoever followed the merged ticket.
+
+    A bulk merge dispatches one event per merged ticket with ``tell_target=False``, then one
+    with ``source_id=None`` and all of ``source_ids``: the target's requester is told once.
+    """
     target = db.session.get(Ticket, target_id)
-    if source is None or target is None:
+    source = db.session.get(Ticket, source_id) if source_id is not None else None
+    if target is None or (source_id is not None and source is None):
         return
     told = {actor_id}
-    for person in [source.user, *_participants(source, skip=set())]:
-        if person.id in told:
-            continue
-        told.add(person.id)
-        which = (
-            f"Your ticket #{source.id}"
-            if person.id == source.user_id
-            else f"Ticket #{source.id}, which you follow,"
-        )
-        notify(
-            person,
-            kind="merged",
-            message=f"{which} was merged into #{target.id}; "
-            f"the conversation continues there: {_short(target.title)}",
-            ticket=target,
-        )
-    if target.user_id not in told:
+    if source is not None:
+        for person in [source.user, *_participants(source, skip=set())]:
+            if person.id in told:
+                continue
+            told.add(person.id)
+            which = (
+                f"Your ticket #{source.id}"
+                if person.id == source.user_id
+                else f"Ticket #{source.id}, which you follow,"
+            )
+            notify(
+                person,
+                kind="merged",
+                message=f"{which} was merged into #{target.id}; "
+                f"the conversation continues there: {_short(target.title)}",
+                ticket=target,
+            )
+    ids = source_ids or ([source_id] if source_id is not None else [])
+    # Their own tickets merged into their own ticket are no news to the target's requester.
+    ids = [i for i in ids if (t := db.session.get(Ticket, i)) and t.user_id != target.user_id]
+    if tell_target and ids and target.user_id not in told:
+        if len(ids) == 1:
+            what = f"Ticket #{ids[0]} was"
+        else:
+            shown = ", ".join(f"#{i}" for i in ids[:5]) + (", …" if len(ids) > 5 else "")
+            what = f"{len(ids)} tickets ({shown}) were"
         notify(
             target.user,
             kind="merged",
-            message=f"Ticket #{source.id} was merged into your ticket #{target.id}: "
-            f"{_short(target.title)}",
+            message=f"{what} merged into your ticket #{target.id}: {_short(target.title)}",
             ticket=target,
         )

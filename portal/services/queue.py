@@ -71,7 +71,10 @@ class QueueFilters:
             assignee = ""
         sort = (args.get("sort") or "activity").strip()
         surge = (args.get("surge") or "").strip()
-        if not (surge.isascii() and surge.isdigit() and 0 < int(surge) <= MAX_ID):
+        # At most 10 digits before int(): Python refuses to convert more than 4,300.
+        if not (
+            surge.isascii() and surge.isdigit() and len(surge) <= 10 and 0 < int(surge) <= MAX_ID
+        ):
             surge = ""
         return cls(
             status=pick("status", STATUSES + ["active"]),

@@ -26,6 +26,7 @@ from portal.models import (
 from portal.models.base import MAX_ID, utcnow
 from portal.services.cache import clear_queue_counts
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
+from portal.services.merge_links import detach_merges
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,20 @@ def _clean_text(value: str | None, *, field: str, label: str, maximum: int) -> s
         raise TicketError(f"{label} is required.", field=field)
     if len(text) > maximum:
         raise TicketError(f"{label} must be at most {maximum:,} characters.", field=field)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no database stores it
+        raise TicketError(f"{label} holds a character that is not text.", field=field) from None
     return text
 
 
 def _usable_token(token: str | None) -> str | None:
     """A form's double-submit token, or None when it was tampered with (too long for the
     column: PostgreSQL would refuse the row, SQLite would silently store it; or holding a NUL,
-    which PostgreSQL refuses in any query)."""
+    which PostgreSQL refuses in any query; or anything but ASCII, such as a lone surrogate)."""
     token = (token or "").strip()
-    return token if 0 < len(token) <= TOKEN_MAX and "\x00" not in token else None
+    ok = 0 < len(token) <= TOKEN_MAX and "\x00" not in token and token.isascii()
+    return token if ok else None
 
 
 def _by_token(model, token: str):
@@ -195,6 +201,11 @@ def add_reply(
     if internal and actor_kind == "user" and not author.is_staff:
         # Staff may note on their own tickets too (their replies there count as "user").
         raise PermissionDenied("Only staff can write internal notes.")
+    if ticket.merged_into_id is not None and actor_kind == "user" and not internal:
+        # Its thread moved: a reply here would reach nobody who follows the conversation.
+        raise TicketError(
+            f"This ticket was merged into #{ticket.merged_into_id}: reply there.", field="content"
+        )
     if ticket.status == "closed" and response_type == "user":
         raise TicketError("This ticket is closed. Reopen it to reply.", field="content")
 
@@ -435,6 +446,7 @@ def delete_ticket(ticket: Ticket, actor: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only admins can delete tickets.")
     log.warning("ticket %s deleted by user %s", ticket.id, actor.id)
+    detach_merges(ticket, bot=get_bot_user())
     db.session.delete(ticket)
     db.session.commit()
     _after_commit(events.TICKET_DELETED, ticket_id=ticket.id)

@@ -138,6 +138,13 @@ def surge_merge_create():
         flash(f"Merged {n} {noun} into #{target.id}: {listed}.", "success")
     for ticket_id, reason in result.failed:
         flash(f"Not merged: #{ticket_id}: {reason}", "error")
+    left = len(request.form.getlist("source")) - merge_service.MAX_BULK
+    if left > 0:  # a surge can be larger than one bulk merge takes on
+        flash(
+            f"Not merged: {left} more checked {'ticket' if left == 1 else 'tickets'}: "
+            f"{merge_service.MAX_BULK} go at a time. Merge the rest from the surge again.",
+            "error",
+        )
     return _go(url_for("staff.ticket_detail", ticket_id=target.id))
 
 
@@ -146,8 +153,11 @@ def _parse_sources(values: list[str]) -> list[tuple[int, int]]:
     out = []
     for value in values[: merge_service.MAX_BULK]:
         ident, _, version = value.partition(":")
-        if not (ident.isascii() and ident.isdigit() and 0 < int(ident) < 2**31):
+        # At most 10 digits before int(): Python refuses to convert more than 4,300.
+        if not (
+            ident.isascii() and ident.isdigit() and len(ident) <= 10 and 0 < int(ident) < 2**31
+        ):
             continue
-        ok = version.isascii() and version.isdigit() and int(version) < 2**31
+        ok = version.isascii() and version.isdigit() and len(version) <= 10 and int(version) < 2**31
         out.append((int(ident), int(version) if ok else 0))  # no version seen: refused as stale
     return out

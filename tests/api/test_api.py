@@ -244,3 +244,26 @@ def test_booleans_are_not_ids(client, user):
     )
     assert resp.status_code == 422 and resp.json["field"] == "ticket"
     assert ticket.responses == []
+
+
+def test_a_lone_surrogate_is_refused_not_a_500(client, user):
+    """JSON may spell half of a UTF-16 pair ("\\ud800"); no database can store it."""
+    h = bearer(user)
+    resp = client.post("/api/tickets/", json={"title": "VPN \ud800", "description": "x"}, headers=h)
+    assert resp.status_code == 422 and resp.json["field"] == "title"
+    resp = client.post(
+        "/api/tickets/", json={"title": "VPN", "description": "<b>\ud800</b>"}, headers=h
+    )
+    assert resp.status_code == 422 and resp.json["field"] == "description"
+    ticket = make_ticket(user)
+    resp = client.post(
+        "/api/responses/", json={"ticket": ticket.id, "content": "\udfff"}, headers=h
+    )
+    assert resp.status_code == 422 and resp.json["field"] == "content"
+    # A tampered double-submit token is dropped, as a too long one is: the reply still goes.
+    resp = client.post(
+        "/api/responses/",
+        json={"ticket": ticket.id, "content": "Thanks", "client_token": "\ud800"},
+        headers=h,
+    )
+    assert resp.status_code == 201

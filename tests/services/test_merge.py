@@ -190,6 +190,27 @@ def test_merge_many_reports_what_failed(user, other_user, staff):
     assert "changed" in result.failed[0][1]
 
 
+def test_a_bulk_merge_tells_the_targets_requester_once(user, other_user, staff):
+    target = make_ticket(user, title="Exam portal down")
+    mine = make_ticket(user, title="Exam portal still down")
+    sources = [make_ticket(make_user("user"), title=f"Exam portal down {i}") for i in range(6)]
+    sources.append(make_ticket(other_user, title="Exam portal is down"))
+    result = merge_service.merge_many(
+        target, [(t.id, t.version) for t in [mine, *sources]], actor=staff
+    )
+    assert len(result.merged) == 8
+    listed = ", ".join(f"#{t.id}" for t in sources[:5])
+    assert _notices(user, "merged") == [  # one notice for the others' seven, not seven
+        f"Your ticket #{mine.id} was merged into #{target.id}; "
+        f"the conversation continues there: {target.title}",
+        f"7 tickets ({listed}, …) were merged into your ticket #{target.id}: {target.title}",
+    ]
+    assert _notices(other_user, "merged") == [
+        f"Your ticket #{sources[-1].id} was merged into #{target.id}; "
+        f"the conversation continues there: {target.title}"
+    ]
+
+
 # --------------------------------------------------------------------------- surges
 
 VPN = [
@@ -241,16 +262,70 @@ def test_similar_tickets_suggests_merge_targets(user, other_user):
     assert set(suggested) == {tickets[1].id, tickets[2].id}
 
 
-def test_admin_can_still_delete_merged_tickets(pair, admin, staff):
+def test_deleting_a_merged_ticket_leaves_nothing_pointing_at_it(pair, admin, staff, user):
     from portal.services import tickets as ticket_service
 
-    source, target = pair
+    source, target = pair  # the source is the newest ticket: SQLite hands its id out again
+    make_reply(source, source.user, "source 1")
     merge_service.merge_tickets(source, target, actor=staff)
-    source_id = source.id
     ticket_service.delete_ticket(source, admin)  # the target keeps the moved replies
     db.session.expire_all()
-    assert any(r.merged_from_id in (None, source_id) for r in target.responses)
+    assert "source 1" in [r.content for r in target.responses]
+    assert all(r.merged_from_id is None for r in target.responses)
+    assert all(p.via_ticket_id is None for p in target.participants)
+    stranger = make_ticket(make_user("user"), title="Someone else's ticket")
+    assert stranger.id not in {r.merged_from_id for r in target.responses}
     ticket_service.delete_ticket(target, admin)
+
+
+def test_deleting_the_target_gives_the_merged_tickets_their_messages_back(
+    user, other_user, staff, admin
+):
+    from portal.services import tickets as ticket_service
+
+    third = make_user("user")
+    deep = make_ticket(third, title="VPN gone", description="Gone since noon.")
+    make_reply(deep, third, "deep 1")
+    source = make_ticket(other_user, title="VPN keeps disconnecting", description="Every 5 min.")
+    make_reply(source, other_user, "source 1")
+    make_reply(source, staff, "source note", internal=True)
+    target = make_ticket(user, title="VPN drops every few minutes")  # the newest id
+    merge_service.merge_tickets(deep, source, actor=staff)
+    merge_service.merge_tickets(source, target, actor=staff)
+    make_reply(target, staff, "target 1")
+
+    ticket_service.delete_ticket(target, admin)
+    db.session.expire_all()
+    assert source.merged_into_id is None and deep.merged_into_id == source.id
+    back = [(r.content, r.merged_from_id, r.is_internal) for r in source.responses]
+    assert ("source 1", None, False) in back and ("source note", None, True) in back
+    assert ("deep 1", deep.id, False) in back  # it was in the source, from #deep, before
+    assert "target 1" not in [c for c, _, _ in back]
+    assert not any(c.startswith("VPN keeps disconnecting\n\n") for c, _, _ in back)  # no copy
+    assert "which this ticket was merged into, was deleted" in source.responses[-1].content
+    # The freed id (SQLite hands it out again) belongs to a stranger's new ticket: no merged
+    # ticket points there, and nobody follows it.
+    stranger = make_ticket(make_user("user"), title="Private")
+    assert merge_service.merged_here(stranger) == []
+    assert stranger.participants == []
+    ticket_service.reopen_ticket(source, other_user)  # no longer merged: it can go on
+    assert source.status == "open"
+
+
+def test_deleting_a_merged_target_points_its_sources_on(user, other_user, staff, admin):
+    from portal.services import tickets as ticket_service
+
+    first = make_ticket(other_user, title="VPN gone")
+    make_reply(first, other_user, "first 1")
+    middle = make_ticket(make_user("user"), title="VPN down")
+    last = make_ticket(user, title="VPN drops")
+    merge_service.merge_tickets(first, middle, actor=staff)
+    merge_service.merge_tickets(middle, last, actor=staff)
+    ticket_service.delete_ticket(middle, admin)
+    db.session.expire_all()
+    assert first.merged_into_id == last.id  # where its messages are, and its requester follows
+    assert "first 1" in [r.content for r in last.responses]
+    assert [r.response_type for r in first.responses] == ["system"]
 
 
 def test_a_merged_ticket_stays_closed(pair, other_user, staff):

@@ -155,7 +155,13 @@ def test_stale_merge_form_is_409_fragment(client, login_as, staff, surge, hx):
 
 @pytest.mark.parametrize(
     ("into", "message"),
-    [("", "Enter a ticket number."), ("abc", "Enter a ticket number"), ("999999", "no ticket")],
+    [
+        ("", "Enter a ticket number."),
+        ("abc", "Enter a ticket number"),
+        ("999999", "no ticket"),
+        ("1" * 5000, "Enter a ticket number"),  # more digits than Python converts to an int
+        ("99999999999", "Enter a ticket number"),
+    ],
 )
 def test_bad_merge_target_is_422(client, login_as, staff, surge, into, message, hx):
     login_as(staff)
@@ -234,6 +240,40 @@ def test_bulk_merge_reports_the_ones_that_failed(client, login_as, staff, surge)
     html = text(resp)
     assert f"Merged 1 ticket into #{surge[2].id}: #{surge[0].id}." in html
     assert f"Not merged: #{surge[1].id}: Ticket #{surge[1].id} changed" in html
+
+
+def test_bulk_merge_with_absurd_numbers_merges_nothing(client, login_as, staff, surge, hx):
+    login_as(staff)
+    page = text(client.get(f"/staff/surges/{surge[0].id}/merge"))
+    data = form_fields(page, "/staff/surges/merge")
+    before = snapshot()
+    data["source"] = ["1" * 5000, f"{surge[1].id}:" + "1" * 5000]
+    resp = client.post("/staff/surges/merge", data=data, follow_redirects=True)
+    assert resp.status_code == 200
+    assert f"Not merged: #{surge[1].id}: Ticket #{surge[1].id} changed" in text(resp)
+    data["source"] = ["1" * 5000]
+    resp = client.post("/staff/surges/merge", data=data, headers=hx)
+    assert resp.status_code == 422 and "Choose at least one ticket to merge." in text(resp)
+    assert snapshot() == before
+
+
+def test_bulk_merge_says_what_it_left_over_its_limit(client, login_as, staff, surge, monkeypatch):
+    monkeypatch.setattr(merge_service, "MAX_BULK", 1)
+    login_as(staff)
+    page = text(client.get(f"/staff/surges/{surge[0].id}/merge"))
+    data = form_fields(page, "/staff/surges/merge")
+    data["source"] = [f"{t.id}:{t.version}" for t in surge[1:]]
+    html = text(client.post("/staff/surges/merge", data=data, follow_redirects=True))
+    assert f"Merged 1 ticket into #{surge[0].id}: #{surge[1].id}." in html
+    assert "Not merged: 1 more checked ticket: 1 go at a time." in html
+    db.session.expire_all()
+    assert db.session.get(Ticket, surge[2].id).merged_into_id is None
+
+
+def test_queue_ignores_an_absurd_surge_filter(client, login_as, staff, surge):
+    login_as(staff)
+    resp = client.get("/staff/?surge=" + "1" * 5000)
+    assert resp.status_code == 200 and "3 tickets like this" in text(resp)
 
 
 def test_bulk_merge_with_nothing_checked_is_422(client, login_as, staff, surge, hx):

@@ -66,3 +66,48 @@ def test_merged_ticket_offers_no_reopen(client, login_as, other_user, user, staf
     resp = client.post(f"/tickets/{source.id}/reopen/", data={"version": source.version})
     assert resp.status_code == 303
     assert "merged into" in text(client.get(resp.headers["Location"]))
+
+
+def test_no_public_reply_lands_on_a_merged_ticket(client, login_as, other_user, user, staff):
+    from tests.api.test_api import bearer
+    from tests.helpers import snapshot
+
+    source = make_ticket(other_user, title="Library wifi down")
+    target = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(source, target, actor=staff)
+    before = snapshot()
+    # The requester's tab still showed the reply form when staff merged.
+    login_as(other_user)
+    resp = client.post(f"/tickets/{source.id}/responses/", data={"content": "Still broken"})
+    assert resp.status_code == 422
+    assert f"This ticket was merged into #{target.id}: reply there." in text(resp)
+    # Staff too: the requester would be told of a reply on a thread nobody follows.
+    api = client.post(
+        "/api/responses/",
+        json={"ticket": source.id, "content": "Try again now"},
+        headers=bearer(staff),
+    )
+    assert api.status_code == 422 and f"merged into #{target.id}" in api.json["error"]
+    assert snapshot() == before
+    note = client.post(
+        "/api/responses/",
+        json={"ticket": source.id, "content": "For the record", "internal": True},
+        headers=bearer(staff),
+    )
+    assert note.status_code == 201  # a staff-only note harms nobody
+
+
+def test_a_follower_is_not_told_to_reopen_what_they_cannot(
+    client, login_as, other_user, user, staff
+):
+    from portal.services import tickets as ticket_service
+
+    source = make_ticket(other_user, title="Library wifi down")
+    target = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(source, target, actor=staff)
+    ticket_service.close_ticket(target, user)
+    login_as(other_user)
+    page = text(client.get(f"/tickets/{target.id}/"))
+    assert "This ticket is closed." in page and "Reopen" not in page
+    login_as(user)
+    assert "Reopen it to continue the conversation" in text(client.get(f"/tickets/{target.id}/"))
