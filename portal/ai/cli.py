@@ -28,13 +28,20 @@ def build_cli(read_thresholds: Callable[[], Thresholds]) -> click.Group:
 
 
 @click.command("train")
-@click.option("--if-missing", is_flag=True, help="Do nothing when a saved model exists.")
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="Do nothing when a saved model exists and was trained on the current examples.",
+)
 def train_command(if_missing: bool) -> None:
     """Train the local model on the shipped examples plus staff corrections, and save it."""
     path = trainer.model_path()
     if if_missing and path.exists():
-        click.echo(f"Model exists at {path}; nothing to do.")
-        return
+        saved = local.load(path)  # None when the saved format is older than this code's
+        if saved is not None and saved.meta.get("examples_digest") == local.examples_digest():
+            click.echo(f"Model exists at {path}; nothing to do.")
+            return
+        click.echo("The saved model predates the shipped examples or format; retraining.")
     model = trainer.train_and_save(measure=True)
     meta = model.meta
     click.echo(

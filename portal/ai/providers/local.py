@@ -29,7 +29,8 @@ from portal.ai.calibration import expected_calibration_error
 
 log = logging.getLogger(__name__)
 
-EXAMPLES_PATH = Path(__file__).resolve().parent.parent / "training" / "examples.jsonl"
+TRAINING_DIR = Path(__file__).resolve().parent.parent / "training"
+EXAMPLES_GLOB = "examples*.jsonl"  # every file counts: examples.jsonl, examples-github.jsonl, …
 MODEL_FILE = "triage-model.joblib"
 MODEL_FORMAT = 1
 TEXT_MAX = 4000
@@ -56,19 +57,25 @@ def ticket_text(title: str | None, description: str | None) -> str:
     return f"{title or ''}\n{description or ''}".strip()[:TEXT_MAX]
 
 
-def load_builtin_examples(path: Path = EXAMPLES_PATH) -> list[Example]:
+def example_files(folder: Path | None = None) -> list[Path]:
+    """The shipped example files, in a fixed (sorted) order."""
+    return sorted((folder or TRAINING_DIR).glob(EXAMPLES_GLOB))
+
+
+def load_builtin_examples(folder: Path | None = None) -> list[Example]:
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                r = json.loads(line)
-                rows.append(
-                    Example(
-                        ticket_text(r.get("title"), r.get("description")),
-                        r.get("category"),
-                        r.get("priority"),
+    for path in example_files(folder):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    rows.append(
+                        Example(
+                            ticket_text(r.get("title"), r.get("description")),
+                            r.get("category"),
+                            r.get("priority"),
+                        )
                     )
-                )
     return rows
 
 
@@ -203,8 +210,12 @@ class LocalModel:
                 os.unlink(tmp)
 
 
-def examples_digest(path: Path = EXAMPLES_PATH) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def examples_digest(folder: Path | None = None) -> str:
+    """One digest over every example file's name and bytes: a new or changed file changes it."""
+    h = hashlib.sha256()
+    for path in example_files(folder):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def train(
@@ -225,6 +236,7 @@ def train(
         "n_examples": len(examples),
         "n_corrections": len(corrections or []),
         "examples_digest": examples_digest(),
+        "example_files": [p.name for p in example_files()],
     }
     if measure:
         meta.update(cross_validated_ece(data))
