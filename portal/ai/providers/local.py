@@ -19,7 +19,8 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +28,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from portal.ai import urgency
+from portal.ai import embedding, urgency
 from portal.ai.calibration import expected_calibration_error
 
 log = logging.getLogger(__name__)
@@ -83,23 +84,42 @@ def load_builtin_examples(folder: Path | None = None) -> list[Example]:
     return rows
 
 
-def _features() -> FeatureUnion:
-    return FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(
-                    ngram_range=(1, 2), sublinear_tf=True, min_df=1, strip_accents="unicode"
-                ),
+class EmbeddingFeatures(TransformerMixin, BaseEstimator):
+    """The sentence embedder's unit vectors as features (portal/ai/embedding.py). Nothing is
+    fitted; a saved model that uses them needs the embedder installed (see `load`)."""
+
+    def fit(self, texts, y=None):
+        return self
+
+    def transform(self, texts):
+        embedder = embedding.get()
+        if embedder is None:
+            raise RuntimeError("this model needs the sentence embedder, which is not available")
+        return sparse.csr_matrix(embedder.embed(list(texts)))
+
+
+def _features(*, embed: bool = False) -> FeatureUnion:
+    parts = [
+        (
+            "words",
+            TfidfVectorizer(
+                ngram_range=(1, 2), sublinear_tf=True, min_df=1, strip_accents="unicode"
             ),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2
-                ),
-            ),
-        ]
-    )
+        ),
+        (
+            "chars",
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2),
+        ),
+    ]
+    if embed:  # what the text means, next to the words it uses
+        parts.append(("embedding", EmbeddingFeatures()))
+    return FeatureUnion(parts)
+
+
+def category_featuriser() -> str:
+    """What the category model is built on here: TF-IDF, plus the embedder when installed."""
+    embedder = embedding.get()
+    return f"tfidf+{embedder.name}" if embedder else "tfidf"
 
 
 def _folds(labels: list[str]) -> int:
@@ -116,8 +136,8 @@ def _svm(labels: list[str]) -> CalibratedClassifierCV:
     )
 
 
-def _pipeline(labels: list[str]) -> Pipeline:
-    return Pipeline([("features", _features()), ("clf", _svm(labels))])
+def _pipeline(labels: list[str], *, embed: bool = False) -> Pipeline:
+    return Pipeline([("features", _features(embed=embed)), ("clf", _svm(labels))])
 
 
 class CuePriorityModel(ClassifierMixin, BaseEstimator):
@@ -175,7 +195,8 @@ def _fit(examples: list[Example], attr: str) -> Pipeline | CuePriorityModel | No
     weights = np.array([e.weight for e in rows])
     if attr == "priority":
         return CuePriorityModel().fit(texts, labels, sample_weight=weights)
-    return _pipeline(labels).fit(texts, labels, clf__sample_weight=weights)
+    embed = embedding.get() is not None
+    return _pipeline(labels, embed=embed).fit(texts, labels, clf__sample_weight=weights)
 
 
 def _held_out(model, texts: list[str], labels: list[str], folds: int, prefix: str) -> dict:
@@ -200,7 +221,8 @@ def cross_validated_ece(examples: list[Example], *, folds: int = 5) -> dict[str,
     a model that did not see it): the calibration figures `flask ai train` reports."""
     cat = [e for e in examples if e.category]
     labels = [e.category for e in cat]
-    out = _held_out(_pipeline(labels), [e.text for e in cat], labels, folds, "cv_")
+    pipe = _pipeline(labels, embed=embedding.get() is not None)
+    out = _held_out(pipe, [e.text for e in cat], labels, folds, "cv_")
     pri = [e for e in examples if e.priority]
     if len({e.priority for e in pri}) >= 2:
         out.update(
@@ -305,7 +327,10 @@ def train(
         "n_corrections": len(corrections or []),
         "examples_digest": examples_digest(),
         "example_files": [p.name for p in example_files()],
-        "featuriser": {"category": "tfidf", "priority": "tfidf+urgency-cues-stacked"},
+        "featuriser": {
+            "category": category_featuriser(),
+            "priority": "tfidf+urgency-cues-stacked",
+        },
     }
     if measure:
         meta.update(cross_validated_ece(data))
@@ -333,6 +358,10 @@ def load(path: Path) -> LocalModel | None:
             log.warning("ignoring model file %s in an unknown format", path)
             return None
         model = LocalModel(data["category"], data["priority"], data["meta"])
+        needs = model.meta.get("featuriser", {}).get("category", "tfidf")
+        if needs != "tfidf" and needs != category_featuriser():
+            log.warning("model file %s needs %s, not available here: ignoring it", path, needs)
+            return None
         _loaded[key] = (mtime, model)
         return model
 
