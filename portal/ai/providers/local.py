@@ -152,15 +152,19 @@ class CuePriorityModel(ClassifierMixin, BaseEstimator):
     and calmness cues of portal/ai/urgency.py go into one multinomial logistic regression,
     fitted on the same labelled examples. The regression learns how much an outage, a whole
     class affected or "no rush" counts next to the wording, and its probabilities stay
-    calibrated (`flask ai train` reports the cross-validated ECE).
+    calibrated (`flask ai train` reports the cross-validated ECE). With the sentence embedder
+    installed, the text model sees its features too, as the category model does.
     """
+
+    def __init__(self, embed: bool = False) -> None:
+        self.embed = embed
 
     def fit(self, texts: list[str], labels: list[str], sample_weight=None):
         texts, labels = list(texts), [str(c) for c in labels]
         weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight)
         # The vectoriser is unsupervised: fitted once on all texts, so the out-of-fold
         # step below refits only the (cheap) classifier.
-        self.features = _features()
+        self.features = _features(embed=self.embed)
         x = self.features.fit_transform(texts)
         self.text = _svm(labels)
         out_of_fold = cross_val_predict(
@@ -198,9 +202,9 @@ def _fit(examples: list[Example], attr: str) -> Pipeline | CuePriorityModel | No
         return None
     texts = [e.text for e in rows]
     weights = np.array([e.weight for e in rows])
-    if attr == "priority":
-        return CuePriorityModel().fit(texts, labels, sample_weight=weights)
     embed = embedding.get() is not None
+    if attr == "priority":
+        return CuePriorityModel(embed=embed).fit(texts, labels, sample_weight=weights)
     return _pipeline(labels, embed=embed).fit(texts, labels, clf__sample_weight=weights)
 
 
@@ -232,7 +236,7 @@ def cross_validated_ece(examples: list[Example], *, folds: int = 5) -> dict[str,
     if len({e.priority for e in pri}) >= 2:
         out.update(
             _held_out(
-                CuePriorityModel(),
+                CuePriorityModel(embed=embedding.get() is not None),
                 [e.text for e in pri],
                 [e.priority for e in pri],
                 folds,
@@ -334,7 +338,7 @@ def train(
         "example_files": [p.name for p in example_files()],
         "featuriser": {
             "category": category_featuriser(),
-            "priority": "tfidf+urgency-cues-stacked",
+            "priority": f"{category_featuriser()}+urgency-cues-stacked",
         },
     }
     if measure:
