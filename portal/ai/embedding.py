@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 NAME = "minilm-l6-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 VOCAB_PATH = Path(__file__).resolve().parent / "training" / "minilm-vocab.txt"
+# The shipped examples' vectors (scripts/embed_examples.py), so a new process does not embed
+# them again: keyed by text hash, float16, valid only for the model file with MODEL_SHA256.
+EXAMPLES_CACHE = VOCAB_PATH.with_name("minilm-examples.npz")
 MAX_TOKENS = 256
 BATCH = 16
 DIM = 384
@@ -118,7 +121,7 @@ class Embedder:
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = WordPiece(VOCAB_PATH)
         self.name = f"{NAME}@{MODEL_SHA256[:8]}"
-        self._memo: dict[str, np.ndarray] = {}
+        self._memo: dict[str, np.ndarray] = _read_cache(EXAMPLES_CACHE)
 
     def _run(self, texts: list[str]) -> np.ndarray:
         encoded = [self.tokenizer.encode(t) for t in texts]
@@ -138,7 +141,7 @@ class Embedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length 384-d vectors, one per text. Up to MEMO texts are remembered, so the
         shipped examples are embedded once per process, not at every retrain."""
-        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        keys = [text_key(t) for t in texts]
         by_key = dict(zip(keys, texts, strict=True))
         todo = sorted((k for k in by_key if k not in self._memo), key=lambda k: len(by_key[k]))
         fresh: dict[str, np.ndarray] = {}
@@ -151,6 +154,23 @@ class Embedder:
         if not keys:
             return np.zeros((0, DIM), dtype=np.float32)
         return np.vstack([fresh[k] if k in fresh else self._memo[k] for k in keys])
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_cache(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as data:
+            if str(data["model_sha256"]) != MODEL_SHA256:
+                return {}
+            return {
+                str(k): v.astype(np.float32)
+                for k, v in zip(data["keys"], data["vectors"], strict=True)
+            }
+    except (OSError, KeyError, ValueError):
+        return {}
 
 
 _lock = threading.Lock()

@@ -70,3 +70,16 @@ def test_the_embedder_puts_similar_tickets_close():
     assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)
     assert v[0] @ v[1] > v[0] @ v[2]
     assert local.builtin_model().meta["featuriser"]["category"] == f"tfidf+{embedder.name}"
+
+
+@pytest.mark.skipif(not INSTALLED, reason="the optional embedder is not installed")
+def test_the_shipped_example_vectors_are_the_models_own():
+    cached = embedding._read_cache(embedding.EXAMPLES_CACHE)
+    examples = local.load_builtin_examples()
+    present = [e.text for e in examples if embedding.text_key(e.text) in cached]
+    assert len(present) >= 0.9 * len(examples)  # else: run scripts/embed_examples.py
+    probe = present[:: max(1, len(present) // 8)]
+    fresh = embedding.Embedder.__new__(embedding.Embedder)
+    fresh.__dict__.update(embedding.get().__dict__, _memo={})
+    for text, vector in zip(probe, fresh.embed(probe), strict=True):
+        assert float(vector @ cached[embedding.text_key(text)]) > 0.999
