@@ -1,6 +1,7 @@
 """Per-source breakdown of triage scores (category is confounded with source in the dev data).
 
-    PYTHONPATH=. python bench/ai_eval_sources.py /work/shared/data/triage-dev.jsonl [--seed 0]
+    PYTHONPATH=. python bench/ai_eval_sources.py /work/shared/data/triage-dev.jsonl [--seed 0] \
+        [--no-embedder]
 
 Zero-shot = the model trained on the shipped examples only, scored on the whole file and on
 the test half; "learned" = trained on a random half fed in as corrections, scored on the other
@@ -14,7 +15,7 @@ import argparse
 import json
 import random
 
-from portal.ai import evaluation
+from portal.ai import embedding, evaluation
 from portal.ai.providers import local
 
 
@@ -55,7 +56,10 @@ def main() -> None:
     parser.add_argument("file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=0.7)
+    parser.add_argument("--no-embedder", action="store_true", help="TF-IDF only, for comparison")
     args = parser.parse_args()
+    if args.no_embedder:
+        embedding._state["embedder"] = None
     records = evaluation.read_jsonl(args.file)
     random.Random(args.seed).shuffle(records)
     half = len(records) // 2
