@@ -28,19 +28,27 @@ def build_cli(read_thresholds: Callable[[], Thresholds]) -> click.Group:
 
 
 @click.command("train")
-@click.option("--if-missing", is_flag=True, help="Do nothing when a saved model exists.")
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="Do nothing when a saved model exists and was trained on the current examples.",
+)
 def train_command(if_missing: bool) -> None:
     """Train the local model on the shipped examples plus staff corrections, and save it."""
     path = trainer.model_path()
     if if_missing and path.exists():
-        click.echo(f"Model exists at {path}; nothing to do.")
-        return
+        saved = local.load(path)  # None when the saved format is older than this code's
+        if saved is not None and saved.meta.get("examples_digest") == local.examples_digest():
+            click.echo(f"Model exists at {path}; nothing to do.")
+            return
+        click.echo("The saved model predates the shipped examples or format; retraining.")
     model = trainer.train_and_save(measure=True)
     meta = model.meta
     click.echo(
         f"Trained on {meta['n_examples']} examples + {meta['n_corrections']} corrections; "
-        f"cross-validated accuracy {meta['cv_accuracy']:.3f}, ECE {meta['cv_ece']:.3f}. "
-        f"Saved to {path}."
+        f"cross-validated category accuracy {meta['cv_accuracy']:.3f}, ECE {meta['cv_ece']:.3f}; "
+        f"priority accuracy {meta.get('cv_priority_accuracy', 0):.3f}, "
+        f"ECE {meta.get('cv_priority_ece', 0):.3f}. Saved to {path}."
     )
 
 
@@ -67,12 +75,16 @@ def _eval_command(read_thresholds: Callable[[], Thresholds]) -> click.Command:
                 model = local.train(local.load_builtin_examples(), corrections=corrections)
         with click.progressbar(length=len(records), label="Scoring", file=sys.stderr) as bar:
             result = evaluation.score(
-                model, records, threshold_for=thresholds.for_category, progress=bar.update
+                model,
+                records,
+                threshold_for=thresholds.for_category,
+                priority_threshold=thresholds.for_priority(),
+                progress=bar.update,
             )
         if as_json:
             keys = list(evaluation.JSON_KEYS)
             if verbose:
-                keys += ["per_category", "priority_n", "priority_accuracy_urgent_as_high"]
+                keys += ["per_category", "priority_n"]
             click.echo(json.dumps({k: result[k] for k in keys}))
             return
         _print_report(result)
@@ -108,6 +120,15 @@ def _print_report(r: dict) -> None:
     click.echo(
         f"Priority accuracy:      {_fmt(r['priority_accuracy'])} on {r['priority_n']} labelled"
         f" (urgent=high: {_fmt(r['priority_accuracy_urgent_as_high'])})"
+    )
+    for level, recall in r["priority_recall"].items():
+        click.echo(f"  {level:<16} recall {_fmt(recall)}")
+    click.echo(f"Urgent predicted low/medium: {r['urgent_predicted_low_or_medium']}")
+    click.echo(f"ECE (priority):         {_fmt(r['priority_ece'])}")
+    click.echo(
+        f"Priority precision / coverage at threshold: "
+        f"{_fmt(r['priority_precision_at_threshold'])} / "
+        f"{_fmt(r['priority_coverage_at_threshold'])}"
     )
     click.echo(f"ECE (category):         {_fmt(r['ece'])}")
     click.echo(f"Threshold:              {_fmt(r['threshold'])}")

@@ -19,12 +19,20 @@ JSON_KEYS = (
     "category_accuracy",
     "category_macro_f1",
     "priority_accuracy",
+    "priority_accuracy_urgent_as_high",
+    "priority_recall",
+    "urgent_predicted_low_or_medium",
+    "priority_ece",
+    "priority_threshold",
+    "priority_precision_at_threshold",
+    "priority_coverage_at_threshold",
     "ece",
     "threshold",
     "precision_at_threshold",
     "coverage_at_threshold",
     "n",
 )
+PRIORITIES = ("low", "medium", "high", "urgent")
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -49,6 +57,7 @@ def score(
     records: list[dict],
     *,
     threshold_for: Callable[[str | None], float],
+    priority_threshold: float | None = None,
     progress: Callable[[int], None] | None = None,
     batch: int = 64,
 ) -> dict:
@@ -84,22 +93,10 @@ def score(
             "support": gold.count(c),
         }
 
-    pri_rows = [
-        (r["priority"], p.priority)
-        for r, p in zip(records, preds, strict=True)
-        if r.get("priority")
-    ]
-
-    def collapse(v: str) -> str:
-        return "high" if v == "urgent" else v
-
     covered = [ok for ok, c, p in zip(correct, conf, guess, strict=True) if c >= threshold_for(p)]
     return {
         "category_accuracy": sum(correct) / n if n else 0.0,
         "category_macro_f1": sum(f1s) / len(f1s) if f1s else 0.0,
-        "priority_accuracy": (
-            sum(g == p for g, p in pri_rows) / len(pri_rows) if pri_rows else None
-        ),
         "ece": expected_calibration_error(conf, correct),
         "threshold": threshold_for(None),
         "precision_at_threshold": sum(covered) / len(covered) if covered else None,
@@ -107,12 +104,44 @@ def score(
         "n": n,
         # Details for the text report and --verbose.
         "per_category": per_category,
-        "priority_n": len(pri_rows),
+        **score_priority(records, preds, priority_threshold or threshold_for(None)),
+    }
+
+
+def _collapse(v: str) -> str:
+    return "high" if v == "urgent" else v
+
+
+def score_priority(
+    records: list[dict], preds: list[local.LocalPrediction], threshold: float
+) -> dict:
+    """Priority on the rows that have one: accuracy (exact, and with urgent = high), recall per
+    level, how many urgent tickets were predicted low or medium, ECE, and what the threshold
+    lets through (the priority is applied automatically only at or above it)."""
+    rows = [(r["priority"], p) for r, p in zip(records, preds, strict=True) if r.get("priority")]
+    m = len(rows)
+    ok = [g == p.priority for g, p in rows]
+    conf = [p.priority_confidence for _, p in rows]
+    covered = [hit for hit, c in zip(ok, conf, strict=True) if c >= threshold]
+    recall = {}
+    for level in PRIORITIES:
+        hits = [g == p.priority for g, p in rows if g == level]
+        if hits:
+            recall[level] = sum(hits) / len(hits)
+    return {
+        "priority_n": m,
+        "priority_accuracy": sum(ok) / m if m else None,
         "priority_accuracy_urgent_as_high": (
-            sum(collapse(g) == collapse(p) for g, p in pri_rows) / len(pri_rows)
-            if pri_rows
-            else None
+            sum(_collapse(g) == _collapse(p.priority) for g, p in rows) / m if m else None
         ),
+        "priority_recall": recall,
+        "urgent_predicted_low_or_medium": sum(
+            1 for g, p in rows if g == "urgent" and p.priority in ("low", "medium")
+        ),
+        "priority_ece": expected_calibration_error(conf, ok) if m else None,
+        "priority_threshold": threshold,
+        "priority_precision_at_threshold": sum(covered) / len(covered) if covered else None,
+        "priority_coverage_at_threshold": len(covered) / m if m else None,
     }
 
 

@@ -20,6 +20,12 @@ class Thresholds:
             return float(self.per_category[category])
         return float(self.default)
 
+    def for_priority(self) -> float:
+        """Priority has its own gate: its own calibrated confidence against the global
+        threshold, whatever the category's confidence (per-category overrides are about the
+        category decision, not priority)."""
+        return float(self.default)
+
 
 @dataclass(frozen=True)
 class ModelSettings:

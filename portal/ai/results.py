@@ -19,6 +19,8 @@ class TriageResult:
     # calibrated on staff outcomes (the local model's confidences are calibrated in training).
     raw_score: float | None = None
     calibrated: bool = True
+    # Local only: the calibrated probability of each priority level.
+    priority_probs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

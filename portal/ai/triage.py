@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from portal.ai import gateway, gemini_calibration, prompts, usage
+from portal.ai import gateway, gemini_calibration, prompts, urgency, usage
 from portal.ai.errors import AIUnavailable
 from portal.ai.options import AIOptions
 from portal.ai.providers import local
@@ -41,13 +41,16 @@ def local_triage(title: str, description: str, *, ticket_id: int | None = None) 
     )
     runner_up = sorted(pred.category_probs.items(), key=lambda kv: -kv[1])[1:2]
     alt = f"; next {runner_up[0][0]} {runner_up[0][1]:.0%}" if runner_up else ""
+    found = urgency.cues(local.ticket_text(title, description))
+    said = f" Priority cues: {', '.join(c.replace('_', ' ') for c in found)}." if found else ""
     return TriageResult(
         category=pred.category,
         priority=pred.priority,
         category_confidence=round(pred.category_confidence, 4),
         priority_confidence=round(pred.priority_confidence, 4),
-        rationale=f"Closest to past {pred.category} tickets{alt}.",
+        rationale=f"Closest to past {pred.category} tickets{alt}.{said}",
         provider="local",
+        priority_probs=pred.priority_probs,
     )
 
 
@@ -75,11 +78,15 @@ def triage(
     reported = round(float(data["confidence"]), 4)
     calibration = gemini_calibration.current()
     confidence = round(calibration.apply(reported), 4) if calibration.ready else reported
+    # That calibration is about category decisions only. Gemini's priority gets the local
+    # model's calibrated probability of the same level, so a confident category never carries
+    # an unconfident priority past the threshold with it.
+    priority_confidence = round(result.priority_probs.get(data["priority"], 0.0), 4)
     return TriageResult(
         category=data["category"],
         priority=data["priority"],
         category_confidence=confidence,
-        priority_confidence=confidence,
+        priority_confidence=priority_confidence,
         rationale=" ".join(str(data.get("rationale", "")).split())[:300],
         provider="gemini",
         raw_score=reported,

@@ -52,7 +52,8 @@ def run_triage(ticket_id: int) -> str:
             and result.category_confidence >= thresholds.for_category(result.category)
         ):
             changes["category"] = result.category
-        if prioritise and result.priority_confidence >= thresholds.for_category(None):
+        # Category and priority pass separate gates, each on its own calibrated confidence.
+        if prioritise and result.priority_confidence >= thresholds.for_priority():
             changes["priority"] = result.priority
         ai_suggestions.store_triage(ticket, result, applied=sorted(changes))
         if changes:

@@ -31,7 +31,8 @@ def test_user_creates_and_lists_only_own_tickets(client, user, other_user):
     )
     assert resp.status_code == 201
     created = resp.json
-    assert created["status"] == "open" and created["category"] is None
+    # No category was sent; a confident AI triage may already have filled one in.
+    assert created["status"] == "open"
     listing = client.get("/api/tickets/", headers=h).json
     assert [t["title"] for t in listing["items"]] == ["Grades page blank"]
     assert listing["total"] == 1

@@ -19,19 +19,24 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from portal.ai import embedding, urgency
 from portal.ai.calibration import expected_calibration_error
 
 log = logging.getLogger(__name__)
 
-EXAMPLES_PATH = Path(__file__).resolve().parent.parent / "training" / "examples.jsonl"
+TRAINING_DIR = Path(__file__).resolve().parent.parent / "training"
+EXAMPLES_GLOB = "examples*.jsonl"  # every file counts: examples.jsonl, examples-github.jsonl, …
 MODEL_FILE = "triage-model.joblib"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: priority is CuePriorityModel; meta names the featurisers
 TEXT_MAX = 4000
 
 
@@ -50,96 +55,195 @@ class LocalPrediction:
     priority: str
     priority_confidence: float
     category_probs: dict[str, float] = field(default_factory=dict)
+    priority_probs: dict[str, float] = field(default_factory=dict)
 
 
 def ticket_text(title: str | None, description: str | None) -> str:
     return f"{title or ''}\n{description or ''}".strip()[:TEXT_MAX]
 
 
-def load_builtin_examples(path: Path = EXAMPLES_PATH) -> list[Example]:
+def example_files(folder: Path | None = None) -> list[Path]:
+    """The shipped example files, in a fixed (sorted) order."""
+    return sorted((folder or TRAINING_DIR).glob(EXAMPLES_GLOB))
+
+
+def load_builtin_examples(folder: Path | None = None) -> list[Example]:
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                r = json.loads(line)
-                rows.append(
-                    Example(
-                        ticket_text(r.get("title"), r.get("description")),
-                        r.get("category"),
-                        r.get("priority"),
+    for path in example_files(folder):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    rows.append(
+                        Example(
+                            ticket_text(r.get("title"), r.get("description")),
+                            r.get("category"),
+                            r.get("priority"),
+                        )
                     )
-                )
     return rows
 
 
-def _features() -> FeatureUnion:
-    return FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(
-                    ngram_range=(1, 2), sublinear_tf=True, min_df=1, strip_accents="unicode"
-                ),
-            ),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2
-                ),
-            ),
-        ]
-    )
+class EmbeddingFeatures(TransformerMixin, BaseEstimator):
+    """The sentence embedder's unit vectors as features (portal/ai/embedding.py). Nothing is
+    fitted; a saved model that uses them needs the embedder installed (see `load`)."""
+
+    def fit(self, texts, y=None):
+        return self
+
+    def transform(self, texts):
+        embedder = embedding.get()
+        if embedder is None:
+            raise RuntimeError("this model needs the sentence embedder, which is not available")
+        return sparse.csr_matrix(embedder.embed(list(texts)))
 
 
-def _pipeline(labels: list[str]) -> Pipeline:
-    counts = {c: labels.count(c) for c in set(labels)}
-    folds = max(2, min(5, min(counts.values())))
-    # A linear SVM is the fast, strong text baseline; sigmoid (Platt) calibration per class
-    # over cross-validation folds turns its margins into probabilities staff can trust.
-    clf = CalibratedClassifierCV(
+def _features(*, embed: bool = False) -> FeatureUnion:
+    parts = [
+        (
+            "words",
+            TfidfVectorizer(
+                ngram_range=(1, 2), sublinear_tf=True, min_df=1, strip_accents="unicode"
+            ),
+        ),
+        (
+            "chars",
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2),
+        ),
+    ]
+    if embed:  # what the text means, next to the words it uses
+        parts.append(("embedding", EmbeddingFeatures()))
+    return FeatureUnion(parts)
+
+
+def category_featuriser() -> str:
+    """What the category model is built on here: TF-IDF, plus the embedder when installed."""
+    embedder = embedding.get()
+    return f"tfidf+{embedder.name}" if embedder else "tfidf"
+
+
+def _folds(labels: list[str]) -> int:
+    return max(2, min(5, min(labels.count(c) for c in set(labels))))
+
+
+ISOTONIC_FROM = 1000  # examples; below it isotonic calibration overfits (scikit-learn's advice)
+
+
+def _svm(labels: list[str]) -> CalibratedClassifierCV:
+    # A linear SVM is the fast, strong text baseline; calibration per class over
+    # cross-validation folds turns its margins into probabilities staff can trust. Sigmoid
+    # (Platt) suits the shipped examples alone; with the staff corrections added there is
+    # enough data for isotonic, which fits better (sigmoid left it underconfident).
+    return CalibratedClassifierCV(
         LinearSVC(C=0.5, class_weight="balanced"),
-        method="sigmoid",
-        cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=0),
+        method="isotonic" if len(labels) >= ISOTONIC_FROM else "sigmoid",
+        cv=StratifiedKFold(n_splits=_folds(labels), shuffle=True, random_state=0),
     )
-    return Pipeline([("features", _features()), ("clf", clf)])
 
 
-def _fit(examples: list[Example], attr: str) -> Pipeline | None:
+def _pipeline(labels: list[str], *, embed: bool = False) -> Pipeline:
+    return Pipeline([("features", _features(embed=embed)), ("clf", _svm(labels))])
+
+
+class CuePriorityModel(ClassifierMixin, BaseEstimator):
+    """Priority = what the words resemble + what the text says about the situation.
+
+    Stacking: the calibrated TF-IDF model's out-of-fold probabilities (log) and the urgency
+    and calmness cues of portal/ai/urgency.py go into one multinomial logistic regression,
+    fitted on the same labelled examples. The regression learns how much an outage, a whole
+    class affected or "no rush" counts next to the wording, and its probabilities stay
+    calibrated (`flask ai train` reports the cross-validated ECE). With the sentence embedder
+    installed, the text model sees its features too, as the category model does.
+    """
+
+    def __init__(self, embed: bool = False) -> None:
+        self.embed = embed
+
+    def fit(self, texts: list[str], labels: list[str], sample_weight=None):
+        texts, labels = list(texts), [str(c) for c in labels]
+        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight)
+        # The vectoriser is unsupervised: fitted once on all texts, so the out-of-fold
+        # step below refits only the (cheap) classifier.
+        self.features = _features(embed=self.embed)
+        x = self.features.fit_transform(texts)
+        self.text = _svm(labels)
+        out_of_fold = cross_val_predict(
+            self.text,
+            x,
+            labels,
+            cv=StratifiedKFold(n_splits=_folds(labels), shuffle=True, random_state=0),
+            method="predict_proba",
+            params={"sample_weight": weights},
+        )
+        self.meta = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+        self.meta.fit(self._inputs(out_of_fold, texts), labels, sample_weight=weights)
+        self.text.fit(x, labels, sample_weight=weights)
+        self.classes_ = self.meta.classes_
+        return self
+
+    @staticmethod
+    def _inputs(text_probs: np.ndarray, texts: list[str]) -> np.ndarray:
+        cues = urgency.cue_matrix(texts)
+        return np.hstack([np.log(np.clip(text_probs, 1e-4, 1.0)), cues])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        probs = self.text.predict_proba(self.features.transform(texts))
+        return self.meta.predict_proba(self._inputs(probs, texts))
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+
+def _fit(examples: list[Example], attr: str) -> Pipeline | CuePriorityModel | None:
     rows = [e for e in examples if getattr(e, attr)]
     labels = [getattr(e, attr) for e in rows]
     if len(set(labels)) < 2 or min(labels.count(c) for c in set(labels)) < 2:
         return None
-    pipe = _pipeline(labels)
-    pipe.fit(
-        [e.text for e in rows],
-        labels,
-        clf__sample_weight=np.array([e.weight for e in rows]),
-    )
-    return pipe
-
-
-def cross_validated_ece(examples: list[Example], *, folds: int = 5) -> dict[str, float]:
-    """Held-out accuracy and ECE of the category model (each example scored by a model that
-    did not see it): the calibration figure `flask ai train` reports."""
-    rows = [e for e in examples if e.category]
-    labels = [e.category for e in rows]
     texts = [e.text for e in rows]
-    k = max(2, min(folds, min(labels.count(c) for c in set(labels))))
+    weights = np.array([e.weight for e in rows])
+    embed = embedding.get() is not None
+    if attr == "priority":
+        return CuePriorityModel(embed=embed).fit(texts, labels, sample_weight=weights)
+    return _pipeline(labels, embed=embed).fit(texts, labels, clf__sample_weight=weights)
+
+
+def _held_out(model, texts: list[str], labels: list[str], folds: int, prefix: str) -> dict:
+    k = max(2, min(folds, _folds(labels)))
     probs = cross_val_predict(
-        _pipeline(labels),
+        model,
         texts,
         labels,
         cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=1),
         method="predict_proba",
     )
     classes = sorted(set(labels))
-    best = probs.argmax(axis=1)
-    conf = probs.max(axis=1)
-    correct = [classes[i] == y for i, y in zip(best, labels, strict=True)]
+    correct = [classes[i] == y for i, y in zip(probs.argmax(axis=1), labels, strict=True)]
     return {
-        "cv_accuracy": float(np.mean(correct)),
-        "cv_ece": expected_calibration_error(conf.tolist(), correct),
+        f"{prefix}accuracy": float(np.mean(correct)),
+        f"{prefix}ece": expected_calibration_error(probs.max(axis=1).tolist(), correct),
     }
+
+
+def cross_validated_ece(examples: list[Example], *, folds: int = 5) -> dict[str, float]:
+    """Held-out accuracy and ECE of the category and priority models (each example scored by
+    a model that did not see it): the calibration figures `flask ai train` reports."""
+    cat = [e for e in examples if e.category]
+    labels = [e.category for e in cat]
+    pipe = _pipeline(labels, embed=embedding.get() is not None)
+    out = _held_out(pipe, [e.text for e in cat], labels, folds, "cv_")
+    pri = [e for e in examples if e.priority]
+    if len({e.priority for e in pri}) >= 2:
+        out.update(
+            _held_out(
+                CuePriorityModel(embed=embedding.get() is not None),
+                [e.text for e in pri],
+                [e.priority for e in pri],
+                folds,
+                "cv_priority_",
+            )
+        )
+    return out
 
 
 class LocalModel:
@@ -164,8 +268,9 @@ class LocalModel:
             if self.priority is not None:
                 pi = int(np.argmax(pri_probs[i]))
                 pri, pconf = str(pri_classes[pi]), float(pri_probs[i][pi])
+                pprobs = {str(c): float(p) for c, p in zip(pri_classes, pri_probs[i], strict=True)}
             else:
-                pri, pconf = "medium", 0.0
+                pri, pconf, pprobs = "medium", 0.0, {}
             out.append(
                 LocalPrediction(
                     category=str(cat_classes[ci]),
@@ -175,6 +280,7 @@ class LocalModel:
                     category_probs={
                         str(c): float(p) for c, p in zip(cat_classes, cat_probs[i], strict=True)
                     },
+                    priority_probs=pprobs,
                 )
             )
         return out
@@ -203,8 +309,12 @@ class LocalModel:
                 os.unlink(tmp)
 
 
-def examples_digest(path: Path = EXAMPLES_PATH) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def examples_digest(folder: Path | None = None) -> str:
+    """One digest over every example file's name and bytes: a new or changed file changes it."""
+    h = hashlib.sha256()
+    for path in example_files(folder):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def train(
@@ -225,6 +335,11 @@ def train(
         "n_examples": len(examples),
         "n_corrections": len(corrections or []),
         "examples_digest": examples_digest(),
+        "example_files": [p.name for p in example_files()],
+        "featuriser": {
+            "category": category_featuriser(),
+            "priority": f"{category_featuriser()}+urgency-cues-stacked",
+        },
     }
     if measure:
         meta.update(cross_validated_ece(data))
@@ -252,6 +367,10 @@ def load(path: Path) -> LocalModel | None:
             log.warning("ignoring model file %s in an unknown format", path)
             return None
         model = LocalModel(data["category"], data["priority"], data["meta"])
+        needs = model.meta.get("featuriser", {}).get("category", "tfidf")
+        if needs != "tfidf" and needs != category_featuriser():
+            log.warning("model file %s needs %s, not available here: ignoring it", path, needs)
+            return None
         _loaded[key] = (mtime, model)
         return model
 
