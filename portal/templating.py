@@ -33,7 +33,16 @@ def label(value: str | None) -> str:
     return LABELS.get(value, value)
 
 
+def confidence(value: float | None) -> str:
+    """A model's probability as a whole percent, never "100%" or "0%": a calibrated
+    probability of 1.0 still means "very likely", and staff should read it so."""
+    if value is None:
+        return "—"
+    return f"{min(99, max(1, round(float(value) * 100)))}%"
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(confidence)
     app.add_template_filter(timeago)
     app.add_template_filter(datetime_text, "datetime")
     app.add_template_filter(label)

@@ -57,16 +57,20 @@ def run_triage(ticket_id: int) -> str:
             changes["priority"] = result.priority
         ai_suggestions.store_triage(ticket, result, applied=sorted(changes))
         if changes:
-            confidence = min(
-                result.category_confidence if "category" in changes else 1.0,
-                result.priority_confidence if "priority" in changes else 1.0,
+            shown = {
+                "category": result.category_confidence,
+                "priority": result.priority_confidence,
+            }
+            detail = ", ".join(
+                f"{field} {min(99, max(1, round(shown[field] * 100)))}%"
+                for field in sorted(changes)
             )
             ticket_service.update_ticket(
                 ticket,
                 None,
                 changes,
                 actor_kind="ai",
-                detail=f"AI triage: {confidence:.0%} ({result.provider})",
+                detail=f"AI triage ({result.provider}): {detail}",
             )
         outcome = "applied" if changes else "suggested"
     except Exception:  # the ticket is saved already; AI trouble only costs the suggestion

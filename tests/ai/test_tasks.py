@@ -42,9 +42,11 @@ def test_new_ticket_is_triaged_locally_and_applied(ai_app, user, set_threshold, 
     assert ticket.category == "billing"
     events = ai_events(ticket)
     assert "category" in {e.field for e in events}  # priority may equal the default
-    assert all(
-        e.actor_id is None and "AI triage" in e.detail and "(local)" in e.detail for e in events
-    )
+    assert all(e.actor_id is None and "AI triage (local)" in e.detail for e in events)
+    # The history names each applied field's own confidence, and never claims certainty.
+    detail = events[0].detail
+    assert "category " in detail and "priority " in detail
+    assert "100%" not in detail and " 0%" not in detail
     suggestion = ai_suggestions.latest_triage_suggestion(ticket.id)
     assert suggestion.status == "applied"
     assert sorted(suggestion.applied_fields) == ["category", "priority"]
