@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = "settings"
 QUEUE_COUNTS = "queue_counts"
+VIEW_COUNTS = "view_counts"  # the queue's built-in views, per viewer
 SURGES = "surges"
 
 _memoised: dict[str, Any] = {}
@@ -48,6 +49,7 @@ def clear_settings_cache() -> None:
 
 def clear_queue_counts() -> None:
     _clear(QUEUE_COUNTS)
+    _clear(VIEW_COUNTS)
 
 
 def clear_surges() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -17,9 +19,9 @@ from portal.models import (
     TicketResponse,
     User,
 )
-from portal.models.base import MAX_ID
+from portal.models.base import MAX_ID, utcnow
 from portal.models.ticket import search_document
-from portal.services.cache import QUEUE_COUNTS, memoised
+from portal.services.cache import QUEUE_COUNTS, VIEW_COUNTS, memoised
 from portal.services.errors import NotFound
 
 SORTS = {
@@ -29,6 +31,35 @@ SORTS = {
     "priority": "Priority",
 }
 SEARCH_MAX = 200
+ACTIVE = ("open", "in_progress")
+RECENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class View:
+    label: str
+    status: str  # the status filter the view implies until one is chosen explicitly
+    empty: str  # what the view says when nothing is in it
+
+
+# Built-in views, in tab order. "active" is the default: the queue is what needs work.
+VIEWS = {
+    "active": View(
+        "Active",
+        "active",
+        "The queue is empty: no open or in-progress tickets. New tickets "
+        "appear here as soon as users submit them.",
+    ),
+    "mine": View("My open", "active", "You have no open tickets assigned to you."),
+    "unassigned": View("Unassigned", "active", "Every active ticket has an assignee."),
+    "waiting": View("Waiting on us", "active", "No tickets are waiting on you."),
+    "human": View("Needs a person", "active", "No tickets are asking for a person."),
+    "resolved": View(
+        "Recently resolved", "resolved", f"No tickets were resolved in the last {RECENT_DAYS} days."
+    ),
+}
+# "#123" or "123": the ticket with that number (at most 10 digits before int()).
+_TICKET_NUMBER = re.compile(r"#?([0-9]{1,10})")
 # Page numbers come from URLs: beyond this the database raises instead of finding nothing.
 MAX_PAGE = 100_000
 
@@ -50,7 +81,8 @@ def get_or_404(model, ident: int):
 
 @dataclass
 class QueueFilters:
-    status: str = ""
+    view: str = ""  # a VIEWS key; "" is the default view, "active"
+    status: str = ""  # "" follows the view; "all" is every status
     category: str = ""
     priority: str = ""
     assignee: str = ""  # "", "mine", "unassigned" or a staff id as text
@@ -76,14 +108,46 @@ class QueueFilters:
             surge.isascii() and surge.isdigit() and len(surge) <= 10 and 0 < int(surge) <= MAX_ID
         ):
             surge = ""
+        # Lone surrogates and other unencodable text cannot be searched for: drop them.
+        q = (args.get("q") or "").encode("utf-8", "ignore").decode("utf-8")
+        view = pick("view", VIEWS)
         return cls(
-            status=pick("status", STATUSES + ["active"]),
+            view="" if view == "active" else view,
+            status=pick("status", STATUSES + ["active", "all"]),
             category=pick("category", CATEGORIES + ["none"]),
             priority=pick("priority", PRIORITIES),
             assignee=assignee,
-            q=(args.get("q") or "").replace("\x00", "").strip()[:SEARCH_MAX],
+            q=q.replace("\x00", "").strip()[:SEARCH_MAX],
             sort=sort if sort in SORTS else "activity",
             surge=surge,
+        )
+
+    @property
+    def view_key(self) -> str:
+        return self.view or "active"
+
+    @property
+    def effective_status(self) -> str:
+        """The status the queue shows: the chosen one, else the view's ("" = all)."""
+        if self.status:
+            return "" if self.status == "all" else self.status
+        return VIEWS[self.view_key].status
+
+    @property
+    def ticket_number(self) -> int | None:
+        """The ticket a search for "#123" or "123" names (0 when no ticket can have it)."""
+        m = _TICKET_NUMBER.fullmatch(self.q)
+        if not m:
+            return None
+        n = int(m.group(1))
+        return n if 0 < n <= MAX_ID else 0
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything beyond the view itself narrows the list."""
+        status_chosen = self.status and self.effective_status != VIEWS[self.view_key].status
+        return bool(
+            status_chosen or self.q or self.category or self.priority or self.assignee or self.surge
         )
 
     def as_args(self, **override) -> dict:
@@ -94,22 +158,74 @@ class QueueFilters:
         return {k: v for k, v in data.items() if v not in ("", None)}
 
 
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _requester_clause(terms: list[str]):
+    """Tickets whose requester's name or e-mail contains every term (case-insensitive)."""
+    users = sa.select(User.id).where(
+        *(
+            sa.or_(User.name.ilike(_like(t), escape="\\"), User.email.ilike(_like(t), escape="\\"))
+            for t in terms
+        )
+    )
+    return Ticket.user_id.in_(users)
+
+
 def _search_clause(q: str):
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        document = search_document(Ticket.title, Ticket.description)
-        return document.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
     terms = [t for t in q.split() if t][:10]
-    clauses = []
-    for term in terms:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append(
-            sa.or_(
-                Ticket.title.ilike(pattern, escape="\\"),
-                Ticket.description.ilike(pattern, escape="\\"),
+    if not terms:
+        return sa.true()
+    if db.engine.dialect.name == "postgresql":
+        # Title and description through the GIN-indexed full-text document, as before.
+        document = search_document(Ticket.title, Ticket.description)
+        text = document.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), q))
+    else:
+        text = sa.and_(
+            *(
+                sa.or_(
+                    Ticket.title.ilike(_like(t), escape="\\"),
+                    Ticket.description.ilike(_like(t), escape="\\"),
+                )
+                for t in terms
             )
         )
-    return sa.and_(*clauses) if clauses else sa.true()
+    return sa.or_(text, _requester_clause(terms))
+
+
+def _waiting_clause():
+    """No public staff or AI reply yet, or the requester's side spoke last in public."""
+    r = sa.orm.aliased(TicketResponse)
+
+    def last(types) -> sa.ScalarSelect:
+        return (
+            sa.select(sa.func.max(r.id))
+            .where(r.ticket_id == Ticket.id, r.is_internal.is_(False), r.response_type.in_(types))
+            .scalar_subquery()
+        )
+
+    return sa.func.coalesce(last(("staff", "ai")), 0) < sa.func.coalesce(last(("user",)), 1)
+
+
+def _view_clause(view: str, viewer: User):
+    if view == "mine":
+        return Ticket.assigned_to_id == viewer.id
+    if view == "unassigned":
+        return Ticket.assigned_to_id.is_(None)
+    if view == "waiting":
+        return _waiting_clause()
+    if view == "human":
+        return Ticket.needs_human.is_(True)
+    if view == "resolved":
+        return Ticket.resolved_at >= utcnow() - timedelta(days=RECENT_DAYS)
+    return sa.true()
+
+
+def _status_clause(status: str):
+    if status == "active":
+        return Ticket.status.in_(ACTIVE)
+    return Ticket.status == status if status else sa.true()
 
 
 def queue_query(
@@ -120,10 +236,13 @@ def queue_query(
     stmt = sa.select(Ticket).options(
         so.selectinload(Ticket.user), so.selectinload(Ticket.assigned_to)
     )
-    if filters.status == "active":
-        stmt = stmt.where(Ticket.status.in_(("open", "in_progress")))
-    elif filters.status:
-        stmt = stmt.where(Ticket.status == filters.status)
+    number = filters.ticket_number
+    if number is not None:
+        # A ticket number goes straight to that ticket, whatever view or status it is in.
+        stmt = stmt.where(Ticket.id == number)
+    else:
+        stmt = stmt.where(_view_clause(filters.view_key, viewer))
+        stmt = stmt.where(_status_clause(filters.effective_status))
     if filters.category == "none":
         stmt = stmt.where(Ticket.category.is_(None))
     elif filters.category:
@@ -136,7 +255,7 @@ def queue_query(
         stmt = stmt.where(Ticket.assigned_to_id.is_(None))
     elif filters.assignee:
         stmt = stmt.where(Ticket.assigned_to_id == int(filters.assignee))
-    if filters.q:
+    if filters.q and number is None:
         stmt = stmt.where(_search_clause(filters.q))
     if only_ids is not None:
         stmt = stmt.where(Ticket.id.in_(only_ids) if only_ids else sa.false())
@@ -161,18 +280,58 @@ def status_counts() -> dict[str, int]:
     return counts
 
 
-def known_total(filters: QueueFilters, counts: dict[str, int]) -> int | None:
-    """The number of tickets a status-only view matches, from the status counts the page shows.
+@memoised(VIEW_COUNTS, timeout=60)
+def view_counts(viewer_id: int) -> dict[str, int]:
+    """Every built-in view's size for this viewer, in one pass over the tickets."""
+    active = Ticket.status.in_(ACTIVE)
+    since = utcnow() - timedelta(days=RECENT_DAYS)
+    conditions = {
+        "active": active,
+        "mine": sa.and_(active, Ticket.assigned_to_id == viewer_id),
+        "unassigned": sa.and_(active, Ticket.assigned_to_id.is_(None)),
+        "waiting": sa.and_(active, _waiting_clause()),
+        "human": sa.and_(active, Ticket.needs_human.is_(True)),
+        "resolved": sa.and_(Ticket.status == "resolved", Ticket.resolved_at >= since),
+    }
+    row = db.session.execute(
+        sa.select(
+            *(
+                sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0).label(name)
+                for name, cond in conditions.items()
+            )
+        )
+    ).one()
+    return {name: int(n) for name, n in row._mapping.items()}
+
+
+def safe_view_counts(viewer: User) -> dict[str, int]:
+    try:
+        return view_counts(viewer.id)
+    except Exception:  # cache down: count directly
+        return view_counts.uncached(viewer.id)
+
+
+def known_total(
+    filters: QueueFilters, counts: dict[str, int], views: dict[str, int] | None = None
+) -> int | None:
+    """The number of tickets a status-only view matches, from the counts the page shows.
 
     The pager would otherwise COUNT(*) the matching rows on every request, which at 100,000
     tickets is most of a page's time. Views with any other filter still count (None).
     """
     if filters.q or filters.category or filters.priority or filters.assignee or filters.surge:
         return None
-    if filters.status == "active":
+    if filters.view_key != "active":
+        if views is None or filters.status and filters.effective_status != "active":
+            return None
+        if filters.view_key == "resolved" and filters.status:
+            return None
+        return views.get(filters.view_key)
+    status = filters.effective_status
+    if status == "active":
         return counts.get("open", 0) + counts.get("in_progress", 0)
-    if filters.status:
-        return counts.get(filters.status, 0)
+    if status:
+        return counts.get(status, 0)
     return sum(counts.values())
 
 

@@ -30,7 +30,8 @@ def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
     page = queue_service.page_number(request.args.get("page", 1, type=int))
     counts = queue_service.safe_status_counts()
-    total = queue_service.known_total(filters, counts)
+    view_counts = queue_service.safe_view_counts(current_user)
+    total = queue_service.known_total(filters, counts, view_counts)
     surges = surge_service.current_surges()
     surge = None
     if filters.surge:
@@ -54,6 +55,8 @@ def queue():
         sorts=queue_service.SORTS,
         staff=user_service.staff_members(),
         counts=counts,
+        view_counts=view_counts,
+        views=queue_service.VIEWS,
         surges=[surge] if surge else ([] if filters.surge else surges),
         surge=surge,
     )
@@ -65,6 +68,8 @@ def queue_counts():
         "staff/partials/_queue_counts.html",
         "staff/partials/_queue_counts.html",
         counts=queue_service.safe_status_counts(),
+        view_counts=queue_service.safe_view_counts(current_user),
+        views=queue_service.VIEWS,
         filters=queue_service.QueueFilters.from_args(request.args),
     )
     return resp
