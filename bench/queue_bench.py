@@ -376,12 +376,19 @@ def main(argv: list[str] | None = None) -> int:
 
     client = app.test_client()
     cases = [
-        ("staff", "queue: default (sort=activity)", "/staff/"),
+        ("staff", "queue: default (view=active)", "/staff/"),
+        ("staff", "queue: status=all", "/staff/?status=all"),
+        ("staff", "queue: view=mine", "/staff/?view=mine"),
+        ("staff", "queue: view=waiting", "/staff/?view=waiting"),
+        ("staff", "queue: view=human", "/staff/?view=human"),
+        ("staff", "queue: view=resolved", "/staff/?view=resolved"),
+        ("staff", "queue: search #number", "/staff/?q=%231234"),
+        ("staff", "queue: search requester e-mail", "/staff/?q=user7@bench"),
         ("staff", "queue: status=open", "/staff/?status=open"),
         ("staff", "queue: assignee=mine", "/staff/?assignee=mine"),
         ("staff", f"queue: search q={SEARCH_TERM}", f"/staff/?q={SEARCH_TERM}"),
         ("staff", "queue: sort=priority", "/staff/?sort=priority"),
-        ("staff", "queue: page 50", "/staff/?page=50"),
+        ("staff", "queue: page 50 (status=all)", "/staff/?status=all&page=50"),
         ("staff", "queue: htmx fragment (default)", "/staff/"),
         ("user", "user: my tickets", "/tickets/"),
     ]
@@ -414,6 +421,12 @@ def main(argv: list[str] | None = None) -> int:
             queue_service.status_counts.uncached()
             timings.append((time.perf_counter() - start) * 1000)
         counts_p50, counts_p95 = statistics.median(timings), percentile(timings, 95)
+        timings = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            queue_service.view_counts.uncached(ids["staff_id"])
+            timings.append((time.perf_counter() - start) * 1000)
+        views_p50, views_p95 = statistics.median(timings), percentile(timings, 95)
         dialect = db.engine.dialect.name
         db.engine.dispose()
 
@@ -433,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"{'status counts query (uncached)':34} {'':>8} {'':>5} {1:>4} {'':>7} ", end="")
     print(f"{counts_p50:>8.1f} {counts_p95:>8.1f}")
+    print(f"{'view counts query (uncached)':34} {'':>8} {'':>5} {1:>4} {'':>7} ", end="")
+    print(f"{views_p50:>8.1f} {views_p95:>8.1f}")
     print(
         "matched = tickets the filter selects; rows = rows on the page; SQL = statements per "
         "request; SQL ms = median time inside cursor.execute; p50/p95 = whole request."
