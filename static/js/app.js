@@ -26,6 +26,8 @@
 // empty box gets the suggestion; a box with the agent's text keeps it, and the suggestion goes
 // in at the cursor (replacing only a selection), so nothing typed is ever lost.
 (function () {
+  var GREETING = /^(?:hello|hi|hey|dear|good (?:morning|afternoon|evening))\b[^\n]*\n+/i;
+
   function insertAtCursor(box, text) {
     var value = box.value;
     var start = typeof box.selectionStart === "number" ? box.selectionStart : value.length;
@@ -71,6 +73,9 @@
     if (box) {
       var text = source.textContent.trim(); // text, never HTML
       var kept = box.value.trim() !== "";
+      // After the agent's own words the suggestion's greeting would be a second one.
+      var typedBefore = box.value.slice(0, box.selectionStart || 0).trim() !== "";
+      if (kept && typedBefore) text = text.replace(GREETING, "") || text;
       if (kept) insertAtCursor(box, text);
       else box.value = text;
       box.dispatchEvent(new Event("input", { bubbles: true }));
