@@ -21,11 +21,12 @@ GREETING = re.compile(
     re.IGNORECASE,
 )
 # Pleasantries that open a reply; any number of them are dropped before the style adds its own.
+# Only a whole short sentence counts, so "Thanks for your patience while we fixed X." stays.
 OPENING = re.compile(
     r"^(?:(?:thank you|thanks)(?: so much| very much| again)? for (?:reaching out|getting in touch|"
-    r"contacting us|your (?:message|email|patience|follow-up|reply|question))"
+    r"contacting us|your (?:message|email|patience|follow-up|reply|question))[^.!?\n]{0,40}"
     r"|(?:i am |i'm |we are |we're )?(?:happy|glad) to help"
-    r"|i hope (?:this|you)[^.!?]*)[^.!?]*[.!?]?\s*",
+    r"|i hope (?:this|you)[^.!?\n]{0,40})(?:[.!?]+|(?=\n)|$)\s*",
     re.IGNORECASE,
 )
 # Lines that close a reply: a sign-off and whatever signature follows it.
@@ -119,7 +120,8 @@ def local_rewrite(text: str, style: str) -> str:
     elif style == "formal":
         paragraphs = [_formal(p) for p in paragraphs]
     first = " ".join(p for p in (opening, paragraphs[0] if paragraphs else "") if p)
-    parts = [f"{word} {name or 'there'},", first, *paragraphs[1:], closing]
+    fallback = "customer" if style == "formal" else "there"  # never "Dear there"
+    parts = [f"{word} {name or fallback},", first, *paragraphs[1:], closing]
     return "\n\n".join(p for p in parts if p)
 
 

@@ -78,6 +78,13 @@ def test_the_rule_is_general_not_a_string_patch():
     assert "We are resetting" in local_rewrite(draft, "formal")
 
 
+def test_a_pleasantry_is_dropped_only_as_a_whole_sentence():
+    draft = "Thanks for your patience while we fixed the print server; it is back. Try again."
+    reply = local_rewrite(draft, "formal")
+    assert reply.startswith("Dear customer,\n\n")
+    assert "fixed the print server; it is back" in reply
+
+
 @pytest.fixture
 def printing(user, staff):
     update_settings({"AI_CONFIDENCE_THRESHOLD": 1.0})
