@@ -38,8 +38,33 @@ def draft_confidence(raw: float) -> tuple[float, bool]:
     return round(min(0.95, raw * 1.6), 4), False
 
 
+NO_OTHER_SOURCE = (
+    "No other help article or resolved ticket matches this ticket: this is the only draft "
+    "there is. Edit it, or write the reply yourself."
+)
+NO_SOURCE = (
+    "No help article or resolved ticket matches this ticket, so there is no other draft to "
+    "offer. Write the reply yourself."
+)
+
+
+def latest_request(ticket: TicketText) -> str | None:
+    """The requester's latest public message after the description (a follow-up), if any."""
+    turns = [m.text for m in ticket.public_messages if m.role == "user" and m.text.strip()]
+    return turns[-1] if turns else None
+
+
 def ticket_query(ticket: TicketText) -> str:
-    """The ticket and the requester's latest two public messages: follow-ups count."""
+    """What the draft answers: the requester's follow-up when there is one (the title gives
+    it context), else the ticket itself."""
+    latest = latest_request(ticket)
+    if latest is not None:
+        return f"{latest} {ticket.title}"
+    return f"{ticket.title} {ticket.description}"
+
+
+def whole_query(ticket: TicketText) -> str:
+    """The whole conversation, for when the follow-up alone matches nothing."""
     user_turns = [m.text for m in ticket.public_messages if m.role == "user"]
     return " ".join([ticket.title, ticket.description, *user_turns[-2:]])
 
@@ -54,6 +79,7 @@ def local_draft(
     the round starts again.
     """
     name = ticket.requester_name or "there"
+    thanks = "your follow-up" if latest_request(ticket) else "getting in touch"
     hits = [h for h in hits if h.score >= MIN_SCORE]
     keys = [(h.doc.kind, h.doc.id) for h in hits]
     if after in keys:
@@ -62,7 +88,7 @@ def local_draft(
     if not hits:
         return DraftResult(
             text=(
-                f"Hello {name},\n\nThank you for your message. A member of our support team "
+                f"Hello {name},\n\nThank you for {thanks}. A member of our support team "
                 "will look into this and get back to you shortly."
             ),
             confidence=0.0,
@@ -77,7 +103,7 @@ def local_draft(
     else:
         body = f"A similar request was solved like this:\n\n{excerpt(best.doc.text)}"
     text = (
-        f"Hello {name},\n\nThank you for getting in touch. {body}\n\n"
+        f"Hello {name},\n\nThank you for {thanks}. {body}\n\n"
         "If this does not solve your problem, reply here and a member of staff will help."
     )
     if best.doc.kind == "kb":
@@ -163,6 +189,10 @@ def candidates(
         return h.score >= MIN_SCORE and not (h.doc.kind == "kb" and h.doc.id in rejected)
 
     hits = [h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if usable(h)]
+    if not hits and query != whole_query(ticket):
+        # A follow-up that matches nothing on its own ("still broken"): the whole thread.
+        query = whole_query(ticket)
+        hits = [h for h in retrieval.search(query, k=3, exclude_ticket=ticket.id) if usable(h)]
     if not hits or hits[0].doc.kind == "kb":
         return hits
     article = next(iter(retrieval.search(query, k=1, kinds=("kb",))), None)
@@ -215,6 +245,9 @@ def draft_reply(
     )
     if result.confidence < threshold and gateway.gemini_configured():
         result = gemini_draft(ticket, hits, options=options, fresh=fresh) or result
+    if fresh and result.provider == "local" and len(hits) <= 1:
+        # Regenerate with nothing else to quote: say so instead of showing the same text.
+        result.note = NO_OTHER_SOURCE if hits else NO_SOURCE
     return result
 
 
@@ -247,7 +280,9 @@ def gemini_draft(
         "draft",
         settings=options.model,
         system=prompts.DRAFT_SYSTEM,
-        contents=prompts.draft_contents(ticket.title, ticket.description, thread, sources),
+        contents=prompts.draft_contents(
+            ticket.title, ticket.description, thread, sources, latest=latest_request(ticket)
+        ),
         schema=DraftOut,
         ticket_id=ticket.id,
         fresh=fresh,

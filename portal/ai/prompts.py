@@ -114,12 +114,18 @@ def triage_contents(title: str, description: str) -> str:
     return "Triage this ticket.\n" + data_block({"ticket": {"title": title, "body": description}})
 
 
-def draft_contents(title: str, description: str, thread: list[dict], sources: list[dict]) -> str:
-    return "Draft the reply to this ticket.\n" + data_block(
-        {
-            "ticket": {"title": title, "body": description, "thread": thread},
-            "sources": sources,
-        }
+def draft_contents(
+    title: str, description: str, thread: list[dict], sources: list[dict], latest: str | None = None
+) -> str:
+    """latest: the requester's follow-up, when they wrote one; the reply answers it."""
+    ticket = {"title": title, "body": description, "thread": thread}
+    if latest is None:
+        return "Draft the reply to this ticket.\n" + data_block(
+            {"ticket": ticket, "sources": sources}
+        )
+    return (
+        "Draft the reply to the requester's latest message (the ticket is its context).\n"
+        + data_block({"latest_message": latest, "ticket": ticket, "sources": sources})
     )
 
 

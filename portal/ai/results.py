@@ -37,6 +37,8 @@ class DraftResult:
     # (or is the generic "staff will follow up"): safe to show the requester. A draft that
     # relies on a resolved ticket quotes a staff reply written to another person: for staff.
     user_safe: bool = False
+    # Said to staff beside the draft, e.g. that "regenerate" has no other source to quote.
+    note: str | None = None
 
 
 @dataclass

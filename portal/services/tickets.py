@@ -176,8 +176,16 @@ def add_reply(
     ai_confidence: float | None = None,
     sources: list | None = None,
     actor_kind: str = "user",
+    resolve: bool = False,
+    expected_version: int | None = None,
 ) -> TicketResponse:
-    """A public reply or an internal note. AI answers pass actor_kind="ai"."""
+    """A public reply or an internal note. AI answers pass actor_kind="ai".
+
+    resolve=True (staff's "Send and resolve"): the public reply and the status change are one
+    commit, refused for a note, a non-staff author or a stale `expected_version`.
+    """
+    if resolve:
+        _check_resolve(ticket, author, internal=internal, expected_version=expected_version)
     client_token = _usable_token(client_token)
     if client_token:
         existing = _by_token(TicketResponse, client_token)
@@ -254,10 +262,32 @@ def add_reply(
                 ticket, author, "in_progress", actor_kind=actor_kind, detail="staff replied"
             )
         ticket.last_activity_at = now
+    resolved = resolve and ticket.status != "resolved"
+    if resolved:
+        _set_status(ticket, author, "resolved", actor_kind=actor_kind, detail="sent with a reply")
     ticket.updated_at = now
     db.session.commit()
     _after_commit(events.REPLY_ADDED, ticket_id=ticket.id, response_id=reply.id, internal=internal)
+    if resolved:
+        _after_commit(
+            events.TICKET_UPDATED, ticket_id=ticket.id, fields=["status"], actor_id=author.id
+        )
     return reply
+
+
+def _check_resolve(
+    ticket: Ticket, author: User, *, internal: bool, expected_version: int | None
+) -> None:
+    if not author.is_staff:
+        raise PermissionDenied("Only staff can resolve a ticket with a reply.")
+    if internal:
+        raise TicketError("An internal note cannot resolve the ticket: send a reply.")
+    if expected_version is not None:
+        db.session.refresh(ticket, with_for_update=True)
+        if expected_version != ticket.version:
+            raise StaleTicket("Someone changed this ticket after you opened it: nothing was sent.")
+    if ticket.status == "closed":
+        raise TicketError("This ticket is closed: send the reply without resolving.")
 
 
 def _set_status(

@@ -24,6 +24,9 @@ class StaffReplyForm(FlaskForm):
     client_token = HiddenField(default=new_token)
     # Set when the reply started from an AI suggestion, to measure how much staff changed it.
     suggestion_id = HiddenField()
+    # "Send and resolve": the version the page showed, so a stale form cannot resolve.
+    resolve = BooleanField(default=False)
+    version = IntegerField(validators=[Optional()], widget=HiddenInput())
 
 
 class TicketFieldsForm(FlaskForm):

@@ -90,7 +90,7 @@ def _ticket_context(ticket: Ticket, **overrides) -> dict:
     ctx = {
         "ticket": ticket,
         "thread": ticket.responses,
-        "reply_form": StaffReplyForm(formdata=None),
+        "reply_form": StaffReplyForm(formdata=None, version=ticket.version),
         "fields_form": fields_form,
         "assign_form": assign_form,
         "events": ticket.events,
@@ -164,6 +164,7 @@ def reply_create(ticket_id: int):
             TicketError(next(iter(form.errors.values()))[0], field="content"),
             reply_form=form,
         )
+    resolve = bool(form.resolve.data)
     try:
         reply = ticket_service.add_reply(
             ticket,
@@ -171,12 +172,19 @@ def reply_create(ticket_id: int):
             form.content.data,
             internal=form.internal.data,
             client_token=form.client_token.data or None,
+            resolve=resolve,
+            expected_version=form.version.data if resolve else None,
         )
     except TicketError as e:
         form.content.errors.append(e.message)
+        if isinstance(e, StaleTicket):  # what they typed stays; the next try sees the change
+            db.session.rollback()
+            form.version.data = db.session.get(Ticket, ticket.id).version
         return _failed(ticket, e, reply_form=form)
     _record_suggestion_use(form, reply)
-    return _updated(ticket, "Note added" if form.internal.data else "Reply sent")
+    if form.internal.data:
+        return _updated(ticket, "Note added")
+    return _updated(ticket, "Reply sent and ticket resolved" if resolve else "Reply sent")
 
 
 def _record_suggestion_use(form: StaffReplyForm, reply) -> None:

@@ -21,9 +21,47 @@
   });
 })();
 
-// AI panel: "Insert into reply" copies the suggestion's text into the reply box and remembers
-// which suggestion it came from (the hidden suggestion_id), so the edit can be measured.
+// AI panel: "Insert into reply" puts the suggestion's text into the reply box and remembers
+// which suggestion it came from (the hidden suggestion_id), so the edit can be measured. An
+// empty box gets the suggestion; a box with the agent's text keeps it, and the suggestion goes
+// in at the cursor (replacing only a selection), so nothing typed is ever lost.
 (function () {
+  var GREETING = /^(?:hello|hi|hey|dear|good (?:morning|afternoon|evening))\b[^\n]*\n+/i;
+
+  function insertAtCursor(box, text) {
+    var value = box.value;
+    var start = typeof box.selectionStart === "number" ? box.selectionStart : value.length;
+    var end = typeof box.selectionEnd === "number" ? box.selectionEnd : start;
+    var before = value.slice(0, start);
+    var after = value.slice(end);
+    var lead = !before || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
+    var tail = !after || /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
+    var inserted = lead + text + tail;
+    box.value = before + inserted + after;
+    var caret = before.length + lead.length + text.length;
+    box.setSelectionRange(caret, caret);
+  }
+
+  function syncPublicOnly(form) {
+    var internal = form.querySelector("input[name=internal]");
+    var noted = !!(internal && internal.checked);
+    Array.prototype.forEach.call(form.querySelectorAll("[data-public-only]"), function (b) {
+      b.disabled = noted;
+      b.title = noted ? "An internal note cannot resolve the ticket" : "";
+    });
+  }
+
+  function syncAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("form.reply-form"), syncPublicOnly);
+  }
+
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest ? e.target.closest("form.reply-form") : null;
+    if (form && e.target.name === "internal") syncPublicOnly(form);
+  });
+  document.addEventListener("DOMContentLoaded", syncAll);
+  document.addEventListener("htmx:afterSettle", syncAll);
+
   document.addEventListener("click", function (e) {
     var button = e.target.closest ? e.target.closest("[data-ai-insert]") : null;
     if (!button) return;
@@ -33,13 +71,25 @@
     var box = form.querySelector("textarea[name=content]");
     var hidden = form.querySelector("input[name=suggestion_id]");
     if (box) {
-      box.value = source.textContent; // text, never HTML
+      var text = source.textContent.trim(); // text, never HTML
+      var kept = box.value.trim() !== "";
+      // After the agent's own words the suggestion's greeting would be a second one.
+      var typedBefore = box.value.slice(0, box.selectionStart || 0).trim() !== "";
+      if (kept && typedBefore) text = text.replace(GREETING, "") || text;
+      if (kept) insertAtCursor(box, text);
+      else box.value = text;
       box.dispatchEvent(new Event("input", { bubbles: true }));
       box.focus();
+      if (kept) {
+        document.dispatchEvent(new CustomEvent("toast", {
+          detail: { message: "Suggestion inserted at the cursor; your text was kept." }
+        }));
+      }
     }
     if (hidden) hidden.value = button.getAttribute("data-suggestion-id") || "";
     var internal = form.querySelector("input[name=internal]");
     if (internal) internal.checked = false;
+    syncPublicOnly(form);
   });
 })();
 
