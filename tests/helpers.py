@@ -81,12 +81,14 @@ def wants_fragment(headers) -> bool:
 
 def assert_fragment(resp) -> None:
     """An htmx (HX-Request, not boosted) answer is a fragment: never a page, never the header."""
-    if resp.mimetype != "text/html" or resp.is_streamed:
+    if resp.mimetype != "text/html":
         return
     html = resp.get_data(as_text=True).lower()
     found = [m for m in PAGE_MARKERS if m.lower() in html]
+    req = getattr(resp, "request", None)
+    where = f"{req.method} {req.path}" if req is not None else "response"
     assert not found, (
-        f"htmx {resp.request.method} {resp.request.path} -> {resp.status_code} "
+        f"htmx {where} -> {resp.status_code} "
         f"answered a page ({', '.join(found)}), which htmx would swap into its target: "
         f"{html[:300]}"
     )

@@ -28,6 +28,25 @@ DYNAMIC = {"{{ ai_panel_url }}", "{{ action }}", "{{ read_url }}"}
 DYNAMIC_ENDPOINT = {"{{ url_for(action, ticket_id=ticket.id) }}"}
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["<!DOCTYPE html><p>x</p>", "<html><body>x</body></html>", '<header class="topbar">x'],
+)
+def test_assert_fragment_fails_on_anything_only_a_page_carries(app, body):
+    with pytest.raises(AssertionError, match="answered a page"):
+        assert_fragment(app.response_class(body, mimetype="text/html"))
+    assert_fragment(app.response_class('<div id="x">fragment</div>', mimetype="text/html"))
+
+
+def test_the_test_client_checks_every_htmx_answer(monkeypatch, client, login_as, user):
+    """A view that forgets the fragment fails any test that sends it an htmx request."""
+    login_as(user)
+    monkeypatch.setattr("portal.htmx.wants_partial", lambda: False)
+    with pytest.raises(AssertionError, match="answered a page"):
+        client.get("/tickets/", headers=HX)
+    assert "<html" in text(client.get("/tickets/", headers={**HX, "HX-Boosted": "true"}))
+
+
 def _hx_urls() -> list[str]:
     found = set()
     for path in TEMPLATES.rglob("*.html"):
