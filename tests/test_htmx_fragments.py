@@ -192,6 +192,8 @@ def test_user_pages_have_no_boosted_element_inheriting_a_fragment_target(
         f"/tickets/{ticket.id}/",
         "/tickets/ai/conversations/",
         f"/tickets/ai/conversations/{conv.conversation_id}/",
+        "/kb/",
+        "/notifications/",
     ):
         resp = client.get(url)
         assert resp.status_code == 200, url
