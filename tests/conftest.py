@@ -20,6 +20,7 @@ from portal import create_app
 from portal.config import TestConfig, normalise_database_url
 from portal.extensions import cache, db
 from tests.factories import PASSWORD, make_ticket, make_user
+from tests.helpers import HX, HtmxCheckingClient
 
 TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -100,6 +101,7 @@ def app():
     )
     speed_up(app)
     fresh_g_per_request(app)
+    app.test_client_class = HtmxCheckingClient  # every htmx request must get a fragment
     with app.app_context():
         if ON_POSTGRES:
             if not _pg_schema_ready:
@@ -139,7 +141,8 @@ def login_as(client):
 
 @pytest.fixture
 def hx():
-    return {"HX-Request": "true"}
+    """htmx's request header; the test client checks every answer to it is a fragment."""
+    return dict(HX)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from portal import events
 from portal.extensions import db
@@ -62,6 +63,56 @@ def assert_htmx_login(resp, next_path: str | None = None) -> None:
 
 def is_full_page(resp) -> bool:
     return b"<html" in resp.data
+
+
+# What only a whole page carries: a fragment with any of these would nest a page in a page.
+PAGE_MARKERS = ("<html", "<!doctype", 'class="topbar"')
+HX = {"HX-Request": "true"}
+
+
+def wants_fragment(headers) -> bool:
+    """As portal.htmx.wants_partial: plain htmx requests get fragments; boosted ones get pages."""
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def assert_fragment(resp) -> None:
+    """An htmx (HX-Request, not boosted) answer is a fragment: never a page, never the header."""
+    if resp.mimetype != "text/html":
+        return
+    html = resp.get_data(as_text=True).lower()
+    found = [m for m in PAGE_MARKERS if m.lower() in html]
+    req = getattr(resp, "request", None)
+    where = f"{req.method} {req.path}" if req is not None else "response"
+    assert not found, (
+        f"htmx {where} -> {resp.status_code} "
+        f"answered a page ({', '.join(found)}), which htmx would swap into its target: "
+        f"{html[:300]}"
+    )
+
+
+class HtmxCheckingClient(FlaskClient):
+    """The suite's test client: every htmx request it sends goes through assert_fragment."""
+
+    def open(self, *args, **kwargs):
+        resp = super().open(*args, **kwargs)
+        if wants_fragment(resp.request.headers):
+            assert_fragment(resp)
+        return resp
+
+
+def hx_request(client, method: str, url: str, *, target: str | None = None, **kwargs):
+    """A request as htmx sends it (HX-Request, HX-Target when the element names one)."""
+    headers = {**HX, **(kwargs.pop("headers", None) or {})}
+    if target:
+        headers["HX-Target"] = target
+    resp = client.open(url, method=method, headers=headers, **kwargs)
+    if wants_fragment(headers):
+        assert_fragment(resp)
+    return resp
 
 
 def text(resp) -> str:

@@ -22,16 +22,21 @@ AI_DOWN = (
 )
 
 
-def _ticket_choices() -> list:
+def _ticket_choices(posted: str | None = None) -> list:
+    tickets = chat_service.own_tickets(current_user)
+    # The ticket page's chat button posts its ticket, which may be older than the list shows.
+    if posted and posted.isdigit() and all(str(t.id) != posted for t in tickets):
+        extra = chat_service.own_open_ticket(current_user, int(posted))
+        tickets = tickets + ([extra] if extra else [])
     return select_choices(
         [("", "Something new (no ticket yet)")]
-        + [(str(t.id), f"#{t.id} {t.title}") for t in chat_service.own_tickets(current_user)]
+        + [(str(t.id), f"#{t.id} {t.title}") for t in tickets]
     )
 
 
 def _new_form(*, submitted: bool) -> NewConversationForm:
     form = NewConversationForm() if submitted else NewConversationForm(formdata=None)
-    form.ticket.choices = _ticket_choices()
+    form.ticket.choices = _ticket_choices(form.ticket.data if submitted else None)
     return form
 
 

@@ -72,6 +72,14 @@ def own_tickets(user: User) -> list[Ticket]:
     return list(db.session.scalars(stmt))
 
 
+def own_open_ticket(user: User, ticket_id: int) -> Ticket | None:
+    """One of the user's tickets a chat may be about (not closed), however old."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.user_id != user.id or ticket.status == "closed":
+        return None
+    return ticket
+
+
 def start_conversation(user: User, ticket: Ticket | None = None) -> AIConversation:
     if ticket is not None and ticket.user_id != user.id:
         raise TicketError("Choose one of your tickets.", field="ticket")
