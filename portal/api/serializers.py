@@ -59,7 +59,10 @@ def response_dict(r: TicketResponse, viewer: User | None = None) -> dict:
         "ai_confidence": r.ai_confidence,
         "is_internal": r.is_internal,
         "sources": sources_for(r.sources, viewer),
-        "merged_from": r.merged_from_id,
+        # Another requester's ticket number is theirs: staff and the message's author only.
+        "merged_from": r.merged_from_id
+        if viewer is not None and (viewer.is_staff or viewer.id == r.user_id)
+        else None,
         "created_at": _iso(r.created_at),
     }
 

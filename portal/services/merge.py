@@ -230,13 +230,14 @@ def merge_tickets(
 
 def _announce(target: Ticket, ids: list[int], *, bot: User, at) -> None:
     """The system note on the target that says which tickets were merged into it."""
+    # A public note: the requester and followers read it, so it names no other ticket's
+    # number (staff see the numbers in the history and on each moved message).
     if len(ids) == 1:
-        text = f"Ticket #{ids[0]} was merged into this ticket; its messages are marked "
-        text += f"\u201cfrom #{ids[0]}\u201d."
+        text = "Another request about the same problem was merged into this ticket; "
+        text += "its messages are marked \u201cfrom a merged request\u201d."
     else:
-        listed = ", ".join(f"#{i}" for i in ids[:-1]) + f" and #{ids[-1]}"
-        text = f"Tickets {listed} were merged into this ticket; their messages are marked "
-        text += "with the ticket they came from."
+        text = f"{len(ids)} other requests about the same problem were merged into this "
+        text += "ticket; their messages are marked \u201cfrom a merged request\u201d."
     db.session.add(
         TicketResponse(
             ticket=target, user_id=bot.id, response_type="system", content=text, created_at=at

@@ -408,11 +408,8 @@ def on_ticket_merged(
     # Their own tickets merged into their own ticket are no news to the target's requester.
     ids = [i for i in ids if (t := db.session.get(Ticket, i)) and t.user_id != target.user_id]
     if tell_target and ids and target.user_id not in told:
-        if len(ids) == 1:
-            what = f"Ticket #{ids[0]} was"
-        else:
-            shown = ", ".join(f"#{i}" for i in ids[:5]) + (", …" if len(ids) > 5 else "")
-            what = f"{len(ids)} tickets ({shown}) were"
+        # Other people's tickets: their numbers are not the requester's to know.
+        what = "Another request was" if len(ids) == 1 else f"{len(ids)} other requests were"
         notify(
             target.user,
             kind="merged",

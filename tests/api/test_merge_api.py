@@ -93,3 +93,22 @@ def test_cc_requester_reads_the_targets_public_replies_only(client, staff, user,
     assert client.post(f"/api/tickets/{target.id}/close/", headers=h).status_code == 403
     db.session.expire_all()
     assert db.session.get(Ticket, target.id).status != "closed"
+
+
+def test_the_api_shows_a_moved_message_s_old_ticket_only_to_staff_and_its_author(
+    client, app, user, other_user, staff
+):
+    source = make_ticket(other_user, title="Wifi down in the library")
+    target = make_ticket(user, title="No wifi in the library")
+    merge_service.merge_tickets(source, target, actor=staff)
+
+    def moved(person):
+        resp = client.get(f"/api/tickets/{target.id}/", headers=bearer(person))
+        assert resp.status_code == 200
+        return [
+            r["merged_from"] for r in resp.json["responses"] if r["user"]["id"] == other_user.id
+        ]
+
+    assert moved(staff) == [source.id]
+    assert moved(other_user) == [source.id]  # their own ticket
+    assert moved(user) == [None]  # another requester's ticket number is not theirs to see

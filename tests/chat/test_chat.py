@@ -349,3 +349,13 @@ def test_chat_finds_the_article_among_many_similar_resolved_tickets(client, logi
     html = text(say(client, conv, "My authenticator codes are rejected every time"))
     assert "Two-factor authentication codes are rejected" in html
     assert "Fixed your account" not in html
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, str(2**40), "-1", "0"])
+def test_a_strange_ticket_number_on_the_new_chat_form_is_a_form_error(
+    client, login_as, user, value
+):
+    login_as(user)
+    resp = client.post("/tickets/ai/conversations/", data={"ticket": value})
+    assert resp.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count(AIConversation.id))) == 0

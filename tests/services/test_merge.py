@@ -51,7 +51,9 @@ def test_merge_moves_replies_in_time_order_and_marks_them(pair, user, other_user
         ("source note", source.id, True),
         ("target 2", None, False),
     ]
-    assert thread[5][0].startswith(f"Ticket #{source.id} was merged into this ticket")
+    # The public note names no other requester's ticket number.
+    assert thread[5][0].startswith("Another request about the same problem was merged")
+    assert f"#{source.id}" not in thread[5][0]
     times = [r.created_at for r in target.responses]
     assert times == sorted(times)
     # The source keeps only the system note that points to the target.
@@ -75,7 +77,7 @@ def test_merge_keeps_both_requesters_and_notifies_them(pair, user, other_user, s
         f"{target.title}"
     ]
     assert _notices(user, "merged") == [
-        f"Ticket #{source.id} was merged into your ticket #{target.id}: {target.title}"
+        f"Another request was merged into your ticket #{target.id}: {target.title}"
     ]
     assert _notices(staff, "merged") == []
 
@@ -199,11 +201,10 @@ def test_a_bulk_merge_tells_the_targets_requester_once(user, other_user, staff):
         target, [(t.id, t.version) for t in [mine, *sources]], actor=staff
     )
     assert len(result.merged) == 8
-    listed = ", ".join(f"#{t.id}" for t in sources[:5])
     assert _notices(user, "merged") == [  # one notice for the others' seven, not seven
         f"Your ticket #{mine.id} was merged into #{target.id}; "
         f"the conversation continues there: {target.title}",
-        f"7 tickets ({listed}, …) were merged into your ticket #{target.id}: {target.title}",
+        f"7 other requests were merged into your ticket #{target.id}: {target.title}",
     ]
     assert _notices(other_user, "merged") == [
         f"Your ticket #{sources[-1].id} was merged into #{target.id}; "

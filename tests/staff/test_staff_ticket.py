@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from portal.extensions import db
-from portal.models import TicketEvent, TicketResponse
+from portal.models import Ticket, TicketEvent, TicketResponse
 from portal.services import tickets as ticket_service
-from tests.factories import count, make_reply, make_user
+from tests.factories import count, make_reply, make_ticket, make_user
 from tests.helpers import form_fields, snapshot, text
 
 
@@ -260,3 +260,22 @@ def test_htmx_field_update_and_quick_action_swap_the_ticket_in_place(
     assert resp.status_code == 200
     assert "Ticket resolved" in resp.headers["HX-Trigger"]
     assert "badge-status-resolved" in text(resp)
+
+
+def test_quick_actions_refuse_a_page_that_is_out_of_date(client, login_as, staff, user):
+    ticket = make_ticket(user, title="Projector flickers")
+    login_as(staff)
+    page = text(client.get(f"/staff/tickets/{ticket.id}/"))
+    resolve = page[page.index(f'action="/staff/tickets/{ticket.id}/resolve"') :]
+    resolve = resolve[: resolve.index("</form>")]
+    seen = re.search(r'name="version" value="(\d+)"', resolve)
+    assert seen, "the Resolve form carries the version the agent saw"
+    other = make_user("staff")
+    ticket_service.update_ticket(ticket, other, {"priority": "urgent"})  # meanwhile
+    url = f"/staff/tickets/{ticket.id}/resolve"
+    resp = client.post(url, data={"version": seen.group(1)}, headers={"HX-Request": "true"})
+    assert resp.status_code == 409
+    resp = client.post(url, data={"version": seen.group(1)}, follow_redirects=True)
+    assert "Someone changed this ticket after you opened it" in text(resp)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "open"

@@ -26,7 +26,7 @@ def test_cc_requester_sees_the_targets_public_thread_not_its_notes(
     page = text(client.get(f"/tickets/{target.id}/"))
     assert "You follow this ticket because a ticket of yours was merged into it" in page
     assert "Engineers are on their way" in page and "Fixed, please try again" in page
-    assert f"from #{source.id}" in page  # their own words, marked
+    assert f"from your #{source.id}" in page  # their own words, marked
     assert "AP-17" not in page
     thread = text(client.get(f"/tickets/{target.id}/responses/", headers=hx))
     assert "Fixed, please try again" in thread and "AP-17" not in thread
@@ -49,10 +49,12 @@ def test_target_requester_sees_the_merged_message_and_is_told(
     login_as(user)
     page = text(client.get(f"/tickets/{target.id}/"))
     assert "Since 9am." in page and "You follow this ticket" not in page
+    # The other requester's words are marked, without their ticket's number.
+    assert "from a merged request" in page and f"from #{source.id}" not in page
     assert client.get(f"/tickets/{source.id}/").status_code == 404
-    assert f"Ticket #{source.id} was merged into your ticket #{target.id}" in text(
-        client.get("/notifications/")
-    )
+    notices = text(client.get("/notifications/"))
+    assert f"Another request was merged into your ticket #{target.id}" in notices
+    assert f"Ticket #{source.id}" not in notices
 
 
 def test_merged_ticket_offers_no_reopen(client, login_as, other_user, user, staff):
