@@ -78,3 +78,21 @@ def test_reply_and_staff_note_with_nul(client, login_as, staff, user, ticket):
     assert resp.status_code == 303
     resp = client.post(f"/staff/tickets/{ticket.id}/assign", data={"assignee": f"1{NUL}"})
     assert resp.status_code == 422
+
+
+def test_ids_too_long_for_int_are_ignored_or_refused_never_a_500(client, login_as, staff):
+    """Python's int() refuses more than 4,300 digits; every typed id goes through one guard."""
+    huge = "9" * 5000
+    login_as(staff)
+    assert client.get(f"/staff/?assignee={huge}").status_code == 200
+    assert client.get(f"/staff/?surge={huge}").status_code == 200
+    resp = client.get(f"/api/ai/suggestions/?ticket={huge}")
+    assert resp.status_code == 422 and resp.json["field"] == "ticket"
+
+
+def test_parse_id_accepts_only_an_id_a_row_can_have():
+    from portal.models.base import MAX_ID, parse_id
+
+    assert parse_id("123") == 123 and parse_id(" 7 ") == 7 and parse_id(MAX_ID) == MAX_ID
+    for bad in (None, "", "0", "-1", "²", "١٢٣", "1.5", "9" * 5000, str(MAX_ID + 1), "#1"):
+        assert parse_id(bad) is None, bad

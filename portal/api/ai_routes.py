@@ -20,6 +20,7 @@ from portal.api.routes import _body, _error, _paginate
 from portal.api.serializers import _iso, page_dict, sources_for, ticket_dict
 from portal.extensions import db
 from portal.models import AIConversation, AISuggestion, Ticket
+from portal.models.base import parse_id
 from portal.services import ai_assist, ai_suggestions
 from portal.services import chat as chat_service
 from portal.services import queue as queue_service
@@ -198,9 +199,10 @@ def ai_suggestion_list():
     ticket_id = None
     raw_ticket = request.args.get("ticket")
     if raw_ticket not in (None, ""):
-        if not (raw_ticket.isascii() and raw_ticket.isdigit()):
+        number = parse_id(raw_ticket)
+        if number is None:
             return _error(TicketError("ticket must be a ticket id.", field="ticket"))
-        ticket_id = queue_service.get_ticket_for(api_user(), int(raw_ticket)).id
+        ticket_id = queue_service.get_ticket_for(api_user(), number).id
     kind = request.args.get("kind") or None
     if kind is not None and kind not in SUGGESTION_KINDS:
         return _error(TicketError("kind is triage or reply.", field="kind"))

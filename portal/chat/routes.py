@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm, select_choices
 from portal.htmx import hx_redirect, hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import AIConversation
-from portal.models.base import MAX_ID
+from portal.models.base import parse_id
 from portal.services import chat as chat_service
 from portal.services import handover as handover_service
 from portal.services import queue as queue_service
@@ -26,15 +26,9 @@ AI_DOWN = (
 def _ticket_choices(posted: str | None = None) -> list:
     tickets = chat_service.own_tickets(current_user)
     # The ticket page's chat button posts its ticket, which may be older than the list shows.
-    wanted = (
-        posted is not None
-        and posted.isascii()
-        and posted.isdigit()
-        and len(posted) <= 10
-        and 0 < int(posted) <= MAX_ID
-    )
-    if wanted and all(str(t.id) != posted for t in tickets):
-        extra = chat_service.own_open_ticket(current_user, int(posted))
+    wanted = parse_id(posted)
+    if wanted is not None and all(t.id != wanted for t in tickets):
+        extra = chat_service.own_open_ticket(current_user, wanted)
         tickets = tickets + ([extra] if extra else [])
     return select_choices(
         [("", "Something new (no ticket yet)")]

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from portal import events
 from portal.extensions import db
 from portal.models import Ticket, TicketParticipant, TicketResponse, User
-from portal.models.base import MAX_ID, utcnow
+from portal.models.base import parse_id, utcnow
 from portal.services.cache import clear_queue_counts, clear_surges
 from portal.services.errors import NotFound, PermissionDenied, StaleTicket, TicketError
 from portal.services.tickets import _event, _set_status, get_bot_user
@@ -119,9 +119,10 @@ def find_target(actor: User, value) -> Ticket:
     """A target ticket from what staff typed: "123" or "#123"."""
     text = str(value if value is not None else "").strip().removeprefix("#").strip()
     # At most 10 digits before int(): Python refuses to convert more than 4,300.
-    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 0 < int(text) <= MAX_ID:
+    number = parse_id(text)
+    if number is None:
         raise TicketError("Enter a ticket number, such as #123.", field="into")
-    ticket = db.session.get(Ticket, int(text))
+    ticket = db.session.get(Ticket, number)
     if ticket is None or not actor.is_staff:
         raise TicketError(f"There is no ticket #{int(text)}.", field="into")
     return ticket

@@ -19,7 +19,7 @@ from portal.models import (
     TicketResponse,
     User,
 )
-from portal.models.base import MAX_ID, utcnow
+from portal.models.base import MAX_ID, parse_id, utcnow
 from portal.models.ticket import search_document
 from portal.services.cache import QUEUE_COUNTS, VIEW_COUNTS, memoised
 from portal.services.errors import NotFound
@@ -97,16 +97,11 @@ class QueueFilters:
             return value if value in allowed else ""
 
         assignee = (args.get("assignee") or "").strip()
-        if assignee not in ("mine", "unassigned") and not (
-            assignee.isascii() and assignee.isdigit() and 0 < int(assignee) <= MAX_ID
-        ):
+        if assignee not in ("mine", "unassigned") and parse_id(assignee) is None:
             assignee = ""
         sort = (args.get("sort") or "activity").strip()
         surge = (args.get("surge") or "").strip()
-        # At most 10 digits before int(): Python refuses to convert more than 4,300.
-        if not (
-            surge.isascii() and surge.isdigit() and len(surge) <= 10 and 0 < int(surge) <= MAX_ID
-        ):
+        if parse_id(surge) is None:
             surge = ""
         # Lone surrogates and other unencodable text cannot be searched for: drop them.
         q = (args.get("q") or "").encode("utf-8", "ignore").decode("utf-8")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.htmx import hx_redirect, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
+from portal.models.base import parse_id
 from portal.services import merge as merge_service
 from portal.services import queue as queue_service
 from portal.services import surges as surge_service
@@ -153,11 +154,8 @@ def _parse_sources(values: list[str]) -> list[tuple[int, int]]:
     out = []
     for value in values[: merge_service.MAX_BULK]:
         ident, _, version = value.partition(":")
-        # At most 10 digits before int(): Python refuses to convert more than 4,300.
-        if not (
-            ident.isascii() and ident.isdigit() and len(ident) <= 10 and 0 < int(ident) < 2**31
-        ):
+        ticket_id = parse_id(ident)
+        if ticket_id is None:
             continue
-        ok = version.isascii() and version.isdigit() and len(version) <= 10 and int(version) < 2**31
-        out.append((int(ident), int(version) if ok else 0))  # no version seen: refused as stale
+        out.append((ticket_id, parse_id(version) or 0))  # no version seen: refused as stale
     return out
