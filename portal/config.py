@@ -56,6 +56,13 @@ class Config:
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    # ssl (implicit TLS, the default on port 465), starttls (the default), or none.
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY") or None
+    SMTP_ALLOW_INSECURE_AUTH = os.environ.get("SMTP_ALLOW_INSECURE_AUTH", "").lower() in (
+        "1",
+        "true",
+    )
+    SMTP_TLS_CA_FILE = os.environ.get("SMTP_TLS_CA_FILE") or None
     # Kept as text: the notification service reads it and falls back on a bad value.
     SMTP_RETRY_DELAY = os.environ.get("SMTP_RETRY_DELAY") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "support@localhost")

@@ -34,12 +34,12 @@ from portal import events
 from portal.extensions import db
 from portal.models import Notification, Ticket, TicketParticipant, TicketResponse, User
 from portal.models.base import MAX_ID, utcnow
+from portal.services import mail_transport
 from portal.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MAX = 255
-SMTP_TIMEOUT = 10  # seconds; SMTP_TIMEOUT in the app config overrides it
 SMTP_RETRY_DELAY = 60  # seconds between attempts; SMTP_RETRY_DELAY in the app config overrides it
 
 
@@ -216,25 +216,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _deliver(msg: EmailMessage) -> None:
-    cfg = current_app.config
-    timeout = float(cfg.get("SMTP_TIMEOUT") or SMTP_TIMEOUT)
-    s = smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=timeout)
-    try:
-        s.ehlo()
-        if s.has_extn("starttls"):
-            s.starttls(context=ssl.create_default_context())
-            s.ehlo()
-        if cfg.get("SMTP_USERNAME"):
-            s.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
-        s.send_message(msg)
-    except BaseException:
-        s.close()
-        raise
-    # The server has accepted the message: a failure to say goodbye must not cause a resend.
-    try:
-        s.quit()
-    except (OSError, smtplib.SMTPException):
-        s.close()
+    mail_transport.deliver(msg, current_app.config)
 
 
 def send_email(notification_id: int, *, attempt: int = 1, retries_left: int = 0) -> str:
