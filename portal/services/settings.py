@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.ai.options import AIOptions, ModelSettings, Thresholds
-from portal.services import business_time
 from portal.extensions import db
 from portal.models import CATEGORIES, AIThreshold, Setting
+from portal.services import business_time
 from portal.services.cache import SETTINGS, clear_settings_cache, memoised
 
 DEFAULT_AI_MODEL = "gemini-3.5-flash-lite"
