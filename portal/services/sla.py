@@ -391,6 +391,21 @@ def breaching_before(within_seconds: float, *, now: datetime | None = None) -> d
         return now
 
 
+# The queue's SLA views (portal/services/queue.py VIEWS): their WHERE conditions.
+VIEW_KEYS = ("breaching", "breached")
+
+
+def view_clause(view: str, *, now: datetime | None = None):
+    now = now or utcnow()
+    if view == "breached":
+        return sa.and_(Ticket.sla_next_due.is_not(None), Ticket.sla_next_due <= now)
+    if view == "breaching":
+        return sa.and_(
+            Ticket.sla_next_due > now, Ticket.sla_next_due <= breaching_before(3600, now=now)
+        )
+    return sa.true()
+
+
 # ----------------------------------------------------------------------------- the sweep
 
 
