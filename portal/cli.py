@@ -64,11 +64,11 @@ def register_cli(app: Flask) -> None:
         ).run()
 
     @app.cli.command("sla-sweep")
-    def sla_sweep() -> None:
+    def sla_sweep_command() -> None:
         """Run the SLA sweep once: warn, escalate (once each) and auto-close resolved tickets."""
-        from portal.services import sla
+        from portal.services import sla_sweep
 
-        result = sla.sweep()
+        result = sla_sweep.sweep()
         click.echo(
             f"SLA sweep: {len(result.warned)} warned, {len(result.escalated)} escalated, "
             f"{len(result.closed)} auto-closed."

@@ -18,7 +18,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.ai import trainer
 from portal.config import INSTANCE
-from portal.services import ai_triage, first_answer, notifications, sla
+from portal.services import ai_triage, first_answer, notifications, sla_sweep
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +107,13 @@ def send_notification_email(notification_id: int, task=None) -> str:
 
 
 @huey.periodic_task(crontab(minute="*"), name="sla.sweep")
-def sla_sweep() -> None:
+def sla_sweep_task() -> None:
     """Every minute: SLA warnings and escalations (once each), and auto-close."""
     if _worker_app is None and not has_app_context():
         return  # a consumer started without `flask worker` has no app to run in
     with app_context():
         try:
-            result = sla.sweep()
+            result = sla_sweep.sweep()
         except Exception:
             log.exception("SLA sweep failed")
             return

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from portal.ai.options import AIOptions, ModelSettings, Thresholds
 from portal.extensions import db
 from portal.models import CATEGORIES, AIThreshold, Setting
-from portal.services import business_time
+from portal.services import calendar_rules
 from portal.services.cache import SETTINGS, clear_settings_cache, memoised
 
 DEFAULT_AI_MODEL = "gemini-3.5-flash-lite"
@@ -51,7 +51,7 @@ def _text_check(parse: Callable[[str], Any]) -> Callable[[str], str]:
 
 
 def _country_check(text: str) -> str:
-    return business_time.parse_holiday_region(text)[0]
+    return calendar_rules.parse_holiday_region(text)[0]
 
 
 def _escalate_check(text: str) -> str:
@@ -64,7 +64,7 @@ def _escalate_check(text: str) -> str:
 
 
 def _closures_check(text: str) -> str:
-    return "\n".join(d.isoformat() for d in business_time.parse_closures(text))
+    return "\n".join(d.isoformat() for d in calendar_rules.parse_closures(text))
 
 
 SPECS: list[SettingSpec] = [
@@ -96,13 +96,13 @@ SPECS: list[SettingSpec] = [
     # SLA: business calendar, clocks, warnings, escalation, auto-close (README: "SLA").
     SettingSpec("SLA_TIMEZONE", "sla", "Business time zone", str, "Europe/Berlin",
                 "IANA name, e.g. Europe/Berlin, America/New_York or UTC.",
-                validate=_text_check(business_time.parse_timezone)),
+                validate=_text_check(calendar_rules.parse_timezone)),
     SettingSpec("SLA_WORK_DAYS", "sla", "Working days", str, "Mon-Fri",
                 "Days or ranges, e.g. Mon-Fri or Mon,Tue,Thu.",
-                validate=_text_check(business_time.parse_work_days)),
+                validate=_text_check(calendar_rules.parse_work_days)),
     SettingSpec("SLA_WORK_HOURS", "sla", "Working hours", str, "09:00-17:00",
                 "HH:MM-HH:MM on the local clock; 00:00-24:00 for the whole day.",
-                validate=_text_check(business_time.parse_work_hours)),
+                validate=_text_check(calendar_rules.parse_work_hours)),
     SettingSpec("SLA_HOLIDAY_COUNTRY", "sla", "Public holidays of country", str, "DE",
                 "ISO code such as DE, GB or US; blank for no public holidays.",
                 validate=_country_check, optional=True),
@@ -225,7 +225,7 @@ def coerce(spec: SettingSpec, value: Any) -> Any:
             return value
         raise SettingError(f"{spec.label}: must be on or off.")
     if spec.kind is str:
-        text = str(value).replace("\x00", "").strip()
+        text = ("" if value is None else str(value)).replace("\x00", "").strip()
         if (not text and not spec.optional) or len(text) > spec.max_length:
             low = 0 if spec.optional else 1
             raise SettingError(f"{spec.label}: {low} to {spec.max_length} characters.", spec.key)
@@ -257,7 +257,7 @@ def update_settings(values: dict[str, Any]) -> dict[str, Any]:
         cleaned[key] = coerce(spec, value)
     merged = current | cleaned
     try:
-        business_time.parse_holiday_region(
+        calendar_rules.parse_holiday_region(
             merged["SLA_HOLIDAY_COUNTRY"], merged["SLA_HOLIDAY_SUBDIV"]
         )
     except ValueError as e:

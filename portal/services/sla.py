@@ -11,23 +11,22 @@ and return audit entries; they never commit). The clock:
   time spent paused pushes both dues out (they are created_at + target + paused time).
 - priority or category changed: dues recomputed from the new targets.
 
-The sweep (sweep(), run every minute by a huey periodic task and by `flask sla-sweep`) warns
-the assignee SLA_WARN_MINUTES business minutes before the next due, escalates at the breach
-to SLA_ESCALATE_TO, once each per target (a conditional UPDATE claims the ticket, so two
-workers never both send), and closes resolved tickets after AUTO_CLOSE_DAYS without activity.
+The periodic sweep (warnings, escalations, auto-close) is in portal/services/sla_sweep.py.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import CATEGORIES, PRIORITIES, SLAPolicy, Ticket, User
+from portal.models import CATEGORIES, PRIORITIES, SLAPolicy, Ticket, TicketEvent
 from portal.models.base import utcnow
 from portal.services import business_time
 from portal.services.business_time import (
@@ -51,8 +50,31 @@ DEFAULT_TARGETS: dict[str, tuple[float | None, float | None]] = {
 MAX_TARGET_HOURS = 10_000.0
 ACTIVE = ("open", "in_progress")
 
-# Audit entries the hooks return: (field, old, new, detail); the ticket service writes them.
+# Audit entries of the clock: (field, old, new, detail), written as the system's.
 Entry = tuple[str, Any, Any, str | None]
+
+
+def _audited(hook: Callable[..., list[Entry]]) -> Callable[..., list[Entry]]:
+    """The hook's entries go into the ticket's timeline (the caller's transaction commits)."""
+
+    @functools.wraps(hook)
+    def run(ticket: Ticket, *args: Any, **kwargs: Any) -> list[Entry]:
+        entries = hook(ticket, *args, **kwargs)
+        for field, old, new, detail in entries:
+            db.session.add(
+                TicketEvent(
+                    ticket=ticket,
+                    actor_id=None,
+                    actor_kind="system",
+                    field=field,
+                    old_value=None if old is None else str(old)[:255],
+                    new_value=None if new is None else str(new)[:255],
+                    detail=detail[:255] if detail else None,
+                )
+            )
+        return entries
+
+    return run
 
 
 class SLAError(TicketError):
@@ -200,6 +222,7 @@ def _fmt(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else None
 
 
+@_audited
 def on_created(ticket: Ticket) -> list[Entry]:
     ticket.sla_paused_seconds = 0.0
     _compute(ticket)
@@ -216,6 +239,7 @@ def on_created(ticket: Ticket) -> list[Entry]:
     return [("sla", None, "clock started", detail)]
 
 
+@_audited
 def on_fields_changed(ticket: Ticket, fields: set[str]) -> list[Entry]:
     """Priority or category changed: the targets may differ, so the dues are recomputed."""
     if not fields & {"priority", "category"}:
@@ -271,6 +295,7 @@ def _resume(ticket: Ticket, now: datetime, why: str) -> list[Entry]:
     ]
 
 
+@_audited
 def on_status(ticket: Ticket, old: str, new: str, now: datetime) -> list[Entry]:
     if new in ("resolved", "closed"):
         return _pause(ticket, now, f"ticket {new}")
@@ -280,6 +305,7 @@ def on_status(ticket: Ticket, old: str, new: str, now: datetime) -> list[Entry]:
     return []
 
 
+@_audited
 def on_reply(ticket: Ticket, response_type: str, *, internal: bool, now: datetime) -> list[Entry]:
     """After a reply's status change (if any) was applied."""
     if internal:
@@ -421,173 +447,10 @@ def view_clause(view: str, *, now: datetime | None = None):
     return sa.true()
 
 
-# ----------------------------------------------------------------------------- the sweep
-
-
-@dataclass
-class SweepResult:
-    warned: list[int]
-    escalated: list[int]
-    closed: list[int]
-
-
-def _claim(ticket_id: int, column: sa.Column, now: datetime) -> bool:
-    """Set column = now where it is still NULL: only one worker wins the row."""
-    result = db.session.execute(
-        sa.update(Ticket)
-        .where(Ticket.id == ticket_id, column.is_(None))
-        .values({column.key: now})
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return (result.rowcount or 0) == 1
-
-
-def escalation_recipients() -> list[User]:
-    from portal.services.settings import get_setting
-
-    target = str(get_setting("SLA_ESCALATE_TO") or "").strip().lower()
-    if not target:
-        return []
-    if target == "admins":
-        stmt = sa.select(User).where(User.role == "admin")
-    else:
-        stmt = sa.select(User).where(sa.func.lower(User.email) == target)
-    people = [u for u in db.session.scalars(stmt) if u.is_staff and u.active and not u.is_bot]
-    return people
-
-
-def _which(ticket: Ticket) -> str:
-    if ticket.first_response_at is None and ticket.sla_next_due == ticket.first_response_due:
-        return "first response"
-    return "resolution"
-
-
-def sweep(*, now: datetime | None = None) -> SweepResult:
-    from portal.services import notifications
-    from portal.services import tickets as ticket_service
-    from portal.services.settings import get_setting
-
-    now = now or utcnow()
-    result = SweepResult([], [], [])
-    calendar = current_calendar()
-    warn_seconds = int(get_setting("SLA_WARN_MINUTES")) * 60
-    try:
-        warn_before = add_business_seconds(now, warn_seconds, calendar)
-    except ValueError:
-        warn_before = now
-    active = Ticket.status.in_(ACTIVE)
-
-    due_ids = db.session.scalars(
-        sa.select(Ticket.id)
-        .where(active, Ticket.sla_next_due.is_not(None), Ticket.sla_next_due <= now)
-        .where(Ticket.sla_escalated_at.is_(None))
-        .order_by(Ticket.sla_next_due)
-        .limit(500)
-    ).all()
-    for ticket_id in due_ids:
-        if not _claim(ticket_id, Ticket.sla_escalated_at, now):
-            continue
-        ticket = db.session.get(Ticket, ticket_id)
-        which = _which(ticket)
-        # Escalated implies warned: no late "due soon" after the breach.
-        db.session.execute(
-            sa.update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.sla_warned_at.is_(None))
-            .values(sla_warned_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        ticket_service.record_event(
-            ticket, "sla", new=f"{which} breached", detail="escalated", actor_kind="system"
-        )
-        message = f"SLA breached ({which}) on #{ticket.id}: {ticket.title}"
-        recipients = escalation_recipients()
-        for person in recipients:
-            notifications.notify(person, kind="sla_escalated", message=message, ticket=ticket)
-        if ticket.assigned_to is not None and ticket.assigned_to not in recipients:
-            notifications.notify(
-                ticket.assigned_to, kind="sla_escalated", message=message, ticket=ticket
-            )
-        result.escalated.append(ticket_id)
-
-    warn_ids = db.session.scalars(
-        sa.select(Ticket.id)
-        .where(active, Ticket.sla_next_due.is_not(None), Ticket.sla_next_due > now)
-        .where(Ticket.sla_next_due <= warn_before, Ticket.sla_warned_at.is_(None))
-        .order_by(Ticket.sla_next_due)
-        .limit(500)
-    ).all()
-    for ticket_id in warn_ids:
-        if not _claim(ticket_id, Ticket.sla_warned_at, now):
-            continue
-        ticket = db.session.get(Ticket, ticket_id)
-        left = business_seconds_between(now, ticket.sla_next_due, calendar)
-        which = _which(ticket)
-        ticket_service.record_event(
-            ticket,
-            "sla",
-            new=f"{which} due soon",
-            detail=f"{format_duration(left)} of business time left; assignee warned"
-            if ticket.assigned_to
-            else f"{format_duration(left)} of business time left; nobody assigned",
-            actor_kind="system",
-        )
-        if ticket.assigned_to is not None:
-            notifications.notify(
-                ticket.assigned_to,
-                kind="sla_warning",
-                message=f"#{ticket.id} {which} due in {format_duration(left)}: {ticket.title}",
-                ticket=ticket,
-            )
-        result.warned.append(ticket_id)
-
-    result.closed = auto_close(now=now)
-    return result
-
-
-def auto_close(*, now: datetime | None = None) -> list[int]:
-    """Close resolved tickets with no activity for AUTO_CLOSE_DAYS days (0 = never)."""
-    from portal.services import tickets as ticket_service
-    from portal.services.settings import get_setting
-
-    days = int(get_setting("AUTO_CLOSE_DAYS") or 0)
-    if days <= 0:
-        return []
-    now = now or utcnow()
-    cutoff = now - timedelta(days=days)
-    ids = db.session.scalars(
-        sa.select(Ticket.id)
-        .where(Ticket.status == "resolved", Ticket.last_activity_at <= cutoff)
-        .order_by(Ticket.id)
-        .limit(500)
-    ).all()
-    bot = ticket_service.get_bot_user()
-    closed = []
-    for ticket_id in ids:
-        ticket = db.session.get(Ticket, ticket_id)
-        if ticket is None or ticket.status != "resolved":
-            continue
-        try:
-            ticket_service.update_ticket(
-                ticket,
-                bot,
-                {"status": "closed"},
-                expected_version=ticket.version,
-                actor_kind="system",
-                detail=f"closed automatically after {days} days without a message",
-            )
-        except TicketError:  # changed meanwhile (reopened, merged): leave it
-            db.session.rollback()
-            continue
-        closed.append(ticket_id)
-    return closed
-
-
 __all__ = [
     "Clock",
     "SLAError",
     "Targets",
-    "auto_close",
     "breaching_before",
     "business_time",
     "clock",
@@ -598,6 +461,5 @@ __all__ = [
     "parse_hours",
     "policy_table",
     "save_policies",
-    "sweep",
     "targets_for",
 ]
