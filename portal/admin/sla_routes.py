@@ -7,7 +7,7 @@ from flask import flash, redirect, request, url_for
 
 from portal.admin import bp
 from portal.admin.forms import SLATargetsForm
-from portal.htmx import render_page_or_partial
+from portal.htmx import render_page_or_partial, toast, wants_partial
 from portal.models import CATEGORY_CHOICES, PRIORITY_CHOICES
 from portal.services import sla
 from portal.services.business_time import current_calendar
@@ -75,9 +75,11 @@ def sla_edit():
     if errors:
         return _page(values, errors, 422)
     changed = sla.save_policies(parsed)
-    flash(
-        f"SLA targets saved ({changed} changed). New due times apply to new tickets "
-        "and to tickets whose priority or category changes.",
-        "success",
+    message = (
+        f"SLA targets saved ({changed} changed). They apply to new tickets and to tickets "
+        "whose priority or category changes."
     )
+    if wants_partial():
+        return toast(_page(_stored_values(), {}), message)
+    flash(message, "success")
     return redirect(url_for("admin.sla_edit"), 303)
