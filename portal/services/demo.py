@@ -282,4 +282,7 @@ def _backdate(ticket: Ticket, start) -> None:
         if getattr(ticket, name) is not None:
             setattr(ticket, name, getattr(ticket, name) - shift)
     sla.recompute(ticket)
+    if ticket.sla_next_due is not None and ticket.sla_next_due < utcnow():
+        # History: a demo breach weeks ago was escalated then, not by today's first sweep.
+        ticket.sla_warned_at = ticket.sla_escalated_at = ticket.sla_next_due
     db.session.commit()
