@@ -371,6 +371,9 @@ class Clock:
         if self.seconds_left is None:
             return "—"
         if self.seconds_left < 0:
+            # Breached after the last business minute (e.g. Friday 17:00 seen on Saturday).
+            if -self.seconds_left < 60:
+                return "overdue"
             return f"overdue {format_duration(-self.seconds_left)}"
         return f"{format_duration(self.seconds_left)} left"
 
