@@ -5,6 +5,7 @@ from portal.models.api_token import ApiToken
 from portal.models.kb import Article
 from portal.models.notification import Notification
 from portal.models.setting import Setting
+from portal.models.sla import SLAPolicy
 from portal.models.ticket import (
     CATEGORIES,
     CATEGORY_CHOICES,
@@ -38,6 +39,7 @@ __all__ = [
     "STATUSES",
     "STATUS_CHOICES",
     "Setting",
+    "SLAPolicy",
     "Ticket",
     "TicketEvent",
     "TicketParticipant",

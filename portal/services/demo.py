@@ -12,6 +12,7 @@ from portal import events
 from portal.extensions import db
 from portal.models import Ticket, User
 from portal.models.base import utcnow
+from portal.services import sla
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.cache import clear_queue_counts
@@ -276,4 +277,12 @@ def _backdate(ticket: Ticket, start) -> None:
     ticket.last_activity_at -= shift
     if ticket.resolved_at is not None:
         ticket.resolved_at -= shift
+    # SLA: the clock's moments move with it; the dues follow from the new created_at.
+    for name in ("first_response_at", "sla_paused_at"):
+        if getattr(ticket, name) is not None:
+            setattr(ticket, name, getattr(ticket, name) - shift)
+    sla.recompute(ticket)
+    if ticket.sla_next_due is not None and ticket.sla_next_due < utcnow():
+        # History: a demo breach weeks ago was escalated then, not by today's first sweep.
+        ticket.sla_warned_at = ticket.sla_escalated_at = ticket.sla_next_due
     db.session.commit()

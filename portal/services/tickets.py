@@ -1,9 +1,5 @@
-"""The one mutation path for tickets and replies.
-
-Pages, the API, tasks and the CLI all call these functions; each writes the audit events,
-commits, invalidates caches and hands follow-up work to the task queue. Save first, think
-later: nothing here waits for a model.
-"""
+"""The one mutation path for tickets and replies: pages, the API, tasks and the CLI call these;
+each audits, commits, clears caches, keeps the SLA clock and queues follow-up work."""
 
 from __future__ import annotations
 
@@ -24,6 +20,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import MAX_ID, utcnow
+from portal.services import sla
 from portal.services.cache import clear_queue_counts
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
 from portal.services.merge_links import detach_merges
@@ -161,6 +158,7 @@ def create_ticket(
             return existing
         raise
     _event(ticket, author, "created", None, ticket.title)
+    sla.on_created(ticket)
     db.session.commit()
     _after_commit(events.TICKET_CREATED, ticket_id=ticket.id)
     return ticket
@@ -262,6 +260,7 @@ def add_reply(
                 ticket, author, "in_progress", actor_kind=actor_kind, detail="staff replied"
             )
         ticket.last_activity_at = now
+        sla.on_reply(ticket, response_type, internal=internal, now=now)
     resolved = resolve and ticket.status != "resolved"
     if resolved:
         _set_status(ticket, author, "resolved", actor_kind=actor_kind, detail="sent with a reply")
@@ -302,6 +301,7 @@ def _set_status(
     elif status in ("open", "in_progress"):
         ticket.resolved_at = None
     _event(ticket, actor, "status", old, status, actor_kind=actor_kind, detail=detail)
+    sla.on_status(ticket, old, status, utcnow())
     ticket.version += 1
 
 
@@ -373,6 +373,7 @@ def update_ticket(
         ticket.version += 1
     if not changed:
         return changed
+    sla.on_fields_changed(ticket, set(changed))
     now = utcnow()
     ticket.updated_at = now
     ticket.last_activity_at = now
