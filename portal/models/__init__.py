@@ -4,6 +4,7 @@ from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # n
 from portal.models.api_token import ApiToken
 from portal.models.kb import Article
 from portal.models.notification import Notification
+from portal.models.satisfaction import RATINGS, TicketSatisfaction
 from portal.models.setting import Setting
 from portal.models.ticket import (
     CATEGORIES,
@@ -32,6 +33,7 @@ __all__ = [
     "Notification",
     "PRIORITIES",
     "PRIORITY_CHOICES",
+    "RATINGS",
     "RESPONSE_TYPES",
     "ROLES",
     "ROLE_CHOICES",
@@ -42,5 +44,6 @@ __all__ = [
     "TicketEvent",
     "TicketParticipant",
     "TicketResponse",
+    "TicketSatisfaction",
     "User",
 ]
