@@ -3,8 +3,23 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, Field, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    Field,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from portal.forms import select_choices
 from portal.models import CATEGORY_CHOICES, ROLE_CHOICES
@@ -43,8 +58,10 @@ def _setting_field(spec: SettingSpec) -> Field:
                 NumberRange(spec.minimum, spec.maximum),
             ],
         )
-    return StringField(
-        spec.label, description=spec.help, validators=[DataRequired(), Length(max=100)]
+    required = Optional() if spec.optional else DataRequired()
+    field_class = TextAreaField if spec.multiline else StringField
+    return field_class(
+        spec.label, description=spec.help, validators=[required, Length(max=spec.max_length)]
     )
 
 

@@ -47,8 +47,10 @@ def settings_edit():
         try:
             changed = settings_service.update_settings(values)
         except settings_service.SettingError as e:
-            form.errors  # noqa: B018 (materialise)
-            flash(str(e), "error")
+            if e.key is not None and e.key in form:
+                form[e.key].errors = [*form[e.key].errors, str(e)]  # beside the field
+            else:
+                flash(str(e), "error")
             return _settings_page(form, 422)
         flash(f"Settings saved ({len(changed)} changed).", "success")
         return redirect(url_for("admin.settings_edit"), 303)

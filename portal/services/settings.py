@@ -8,6 +8,7 @@ settings: they come from the environment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from portal.ai.options import AIOptions, ModelSettings, Thresholds
 from portal.extensions import db
 from portal.models import CATEGORIES, AIThreshold, Setting
+from portal.services import business_time
 from portal.services.cache import SETTINGS, clear_settings_cache, memoised
 
 DEFAULT_AI_MODEL = "gemini-3.5-flash-lite"
@@ -31,6 +33,38 @@ class SettingSpec:
     help: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    # Strings only: a check that returns the cleaned value or raises ValueError (its message
+    # is shown beside the field); blank allowed; a textarea of many lines, up to max_length.
+    validate: Callable[[str], Any] | None = None
+    optional: bool = False
+    multiline: bool = False
+    max_length: int = 100
+
+
+# --- SLA settings' checks (the calendar's own parsers; the stored value is the text) ---------
+def _text_check(parse: Callable[[str], Any]) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        parse(text)
+        return text
+
+    return check
+
+
+def _country_check(text: str) -> str:
+    return business_time.parse_holiday_region(text)[0]
+
+
+def _escalate_check(text: str) -> str:
+    value = text.strip()
+    if value.lower() == "admins" or value == "":
+        return value.lower()
+    if "@" not in value or len(value) > 254:
+        raise ValueError('An e-mail address of a staff member, or "admins".')
+    return value.lower()
+
+
+def _closures_check(text: str) -> str:
+    return "\n".join(d.isoformat() for d in business_time.parse_closures(text))
 
 
 SPECS: list[SettingSpec] = [
@@ -59,6 +93,34 @@ SPECS: list[SettingSpec] = [
     SettingSpec("SURGE_SIMILARITY", "surge", "Similarity to group on", float, 0.35,
                 "TF-IDF cosine of title and description, 0 to 1: higher groups only near-copies.",
                 0.05, 0.95),
+    # SLA: business calendar, clocks, warnings, escalation, auto-close (README: "SLA").
+    SettingSpec("SLA_TIMEZONE", "sla", "Business time zone", str, "Europe/Berlin",
+                "IANA name, e.g. Europe/Berlin, America/New_York or UTC.",
+                validate=_text_check(business_time.parse_timezone)),
+    SettingSpec("SLA_WORK_DAYS", "sla", "Working days", str, "Mon-Fri",
+                "Days or ranges, e.g. Mon-Fri or Mon,Tue,Thu.",
+                validate=_text_check(business_time.parse_work_days)),
+    SettingSpec("SLA_WORK_HOURS", "sla", "Working hours", str, "09:00-17:00",
+                "HH:MM-HH:MM on the local clock; 00:00-24:00 for the whole day.",
+                validate=_text_check(business_time.parse_work_hours)),
+    SettingSpec("SLA_HOLIDAY_COUNTRY", "sla", "Public holidays of country", str, "DE",
+                "ISO code such as DE, GB or US; blank for no public holidays.",
+                validate=_country_check, optional=True),
+    SettingSpec("SLA_HOLIDAY_SUBDIV", "sla", "Region (optional)", str, "",
+                "State or region code within the country, e.g. BY for Bavaria.",
+                validate=lambda text: text.strip().upper(), optional=True),
+    SettingSpec("SLA_CLOSURE_DATES", "sla", "Closure dates", str, "",
+                "Extra days without business hours, one YYYY-MM-DD a line.",
+                validate=_closures_check, optional=True, multiline=True, max_length=20000),
+    SettingSpec("SLA_AI_FIRST_ANSWER_COUNTS", "sla", "AI first answer counts as first response",
+                bool, False, "Off: only a public reply by staff meets the first-response target."),
+    SettingSpec("SLA_WARN_MINUTES", "sla", "Warn before a breach (business minutes)", int, 60,
+                "The assignee is told once when this much business time is left.", 1, 10080),
+    SettingSpec("SLA_ESCALATE_TO", "sla", "Escalate breaches to", str, "admins",
+                'The e-mail of a staff member, or "admins" for every admin.',
+                validate=_escalate_check),
+    SettingSpec("AUTO_CLOSE_DAYS", "sla", "Close resolved tickets after (days)", int, 7,
+                "Days without a new message; 0 never closes them.", 0, 365),
 ]  # fmt: skip
 
 SPEC_BY_KEY = {s.key: s for s in SPECS}
@@ -68,11 +130,14 @@ GROUPS = [
     ("response", "Response settings"),
     ("model", "AI model"),
     ("surge", "Surges and duplicates"),
+    ("sla", "Service levels and business hours"),
 ]
 
 
 class SettingError(ValueError):
-    pass
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key  # the setting the message is about, when there is one
 
 
 def defaults() -> dict[str, Any]:
@@ -161,8 +226,14 @@ def coerce(spec: SettingSpec, value: Any) -> Any:
         raise SettingError(f"{spec.label}: must be on or off.")
     if spec.kind is str:
         text = str(value).replace("\x00", "").strip()
-        if not text or len(text) > 100:
-            raise SettingError(f"{spec.label}: 1 to 100 characters.")
+        if (not text and not spec.optional) or len(text) > spec.max_length:
+            low = 0 if spec.optional else 1
+            raise SettingError(f"{spec.label}: {low} to {spec.max_length} characters.", spec.key)
+        if spec.validate is not None:
+            try:
+                return spec.validate(text)
+            except ValueError as e:
+                raise SettingError(str(e), spec.key) from None
         return text
     try:
         number = spec.kind(value)
@@ -184,6 +255,13 @@ def update_settings(values: dict[str, Any]) -> dict[str, Any]:
         if spec is None:
             raise SettingError(f"Unknown setting {key}.")
         cleaned[key] = coerce(spec, value)
+    merged = current | cleaned
+    try:
+        business_time.parse_holiday_region(
+            merged["SLA_HOLIDAY_COUNTRY"], merged["SLA_HOLIDAY_SUBDIV"]
+        )
+    except ValueError as e:
+        raise SettingError(str(e), "SLA_HOLIDAY_SUBDIV") from None
     changed = {k: (current[k], v) for k, v in cleaned.items() if current[k] != v}
     for key, (_, new) in changed.items():
         row = db.session.get(Setting, key)
