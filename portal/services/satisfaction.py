@@ -116,13 +116,13 @@ def _clean_comment(comment: object) -> str:
         raise TicketError("The comment must be text.", field="comment")
     text = comment.replace("\x00", "").strip()
     if len(text) > COMMENT_MAX:
-        raise TicketError(
-            f"Keep the comment under {COMMENT_MAX:,} characters.", field="comment"
-        )
+        raise TicketError(f"Keep the comment under {COMMENT_MAX:,} characters.", field="comment")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise TicketError("The comment holds a character that is not text.", field="comment") from None
+        raise TicketError(
+            "The comment holds a character that is not text.", field="comment"
+        ) from None
     return text
 
 
