@@ -52,7 +52,7 @@ def report_summary():
     """Staff only: ?since=YYYY-MM-DD&until=YYYY-MM-DD (both days included)."""
     user = api_user()
     if not user.is_staff:
-        return jsonify(error="Only staff can read reports.", status=403), 403
+        abort(403)
     try:
         filters = report_service.ReportFilters.parse(
             since=request.args.get("since"),

@@ -115,8 +115,8 @@ def _context(f) -> dict:
         "sla": report_service.sla_attainment(f),
         "csat": csat,
         "ratings": breakdowns.ratings(f, limit=50),
-        "agents": breakdowns.agents(f, d),
-        "categories": breakdowns.categories(f, d),
+        "agent_rows": breakdowns.agents(f, d),
+        "category_rows": breakdowns.categories(f, d),
         "ai": breakdowns.ai_share(f),
         "charts": _charts(f, volume, csat),
         "totals": {

@@ -17,9 +17,7 @@ def week(app):
 
 
 def _filters(**kw):
-    return reports.ReportFilters.parse(
-        since=fx.SINCE.isoformat(), until=fx.UNTIL.isoformat(), **kw
-    )
+    return reports.ReportFilters.parse(since=fx.SINCE.isoformat(), until=fx.UNTIL.isoformat(), **kw)
 
 
 def test_summary_matches_the_hand_worked_figures(week):
