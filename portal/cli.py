@@ -1,4 +1,4 @@
-"""flask create-user, flask seed-demo, flask worker."""
+"""flask create-user, flask seed-demo, flask worker, flask sla-sweep."""
 
 from __future__ import annotations
 
@@ -62,3 +62,14 @@ def register_cli(app: Flask) -> None:
             backoff=1.15,
             max_delay=1.0,
         ).run()
+
+    @app.cli.command("sla-sweep")
+    def sla_sweep() -> None:
+        """Run the SLA sweep once: warn, escalate (once each) and auto-close resolved tickets."""
+        from portal.services import sla
+
+        result = sla.sweep()
+        click.echo(
+            f"SLA sweep: {len(result.warned)} warned, {len(result.escalated)} escalated, "
+            f"{len(result.closed)} auto-closed."
+        )

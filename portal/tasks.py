@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.ai import trainer
 from portal.config import INSTANCE
-from portal.services import ai_triage, first_answer, notifications
+from portal.services import ai_triage, first_answer, notifications, sla
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,26 @@ def send_notification_email(notification_id: int, task=None) -> str:
             # run the task again: the mail may already have gone out.
             log.exception("email task for notification %s failed", notification_id)
             return "error"
+
+
+@huey.periodic_task(crontab(minute="*"), name="sla.sweep")
+def sla_sweep() -> None:
+    """Every minute: SLA warnings and escalations (once each), and auto-close."""
+    if _worker_app is None and not has_app_context():
+        return  # a consumer started without `flask worker` has no app to run in
+    with app_context():
+        try:
+            result = sla.sweep()
+        except Exception:
+            log.exception("SLA sweep failed")
+            return
+        if result.warned or result.escalated or result.closed:
+            log.info(
+                "SLA sweep: %d warned, %d escalated, %d closed",
+                len(result.warned),
+                len(result.escalated),
+                len(result.closed),
+            )
 
 
 # Messages a worker of the previous release queued (or scheduled, like email retries) name

@@ -41,7 +41,15 @@ def confidence(value: float | None) -> str:
     return f"{min(99, max(1, round(float(value) * 100)))}%"
 
 
+def sla_clock(ticket):
+    """The ticket's SLA clock for templates (the queue's Due column, the ticket page)."""
+    from portal.services import sla
+
+    return sla.clock(ticket)
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(sla_clock)
     app.add_template_filter(confidence)
     app.add_template_filter(timeago)
     app.add_template_filter(datetime_text, "datetime")

@@ -120,3 +120,8 @@ class CategoryMatrixForm(FlaskForm):
     """The who-handles-what matrix on /admin/categories. The form carries the CSRF token; its
     rows depend on who is staff, so the view reads them from the request: one hidden
     ``person`` per listed user and checkboxes named ``categories-<user id>``."""
+
+
+class SLATargetsForm(FlaskForm):
+    """The SLA targets table on /admin/sla. The form carries the CSRF token; the inputs are
+    named <fr|res>-<priority>-<category|default> and read from the request by the view."""

@@ -6,6 +6,7 @@ from flask import url_for
 
 from portal.models import Ticket, TicketResponse, User
 from portal.services import kb as kb_service
+from portal.services import sla
 
 
 def _iso(value):
@@ -85,6 +86,12 @@ def ticket_dict(t: Ticket, viewer: User, *, with_responses: bool = False) -> dic
         "version": t.version,
         "needs_human": t.needs_human,
         "merged_into": t.merged_into_id,
+        "sla": {
+            "first_response_due": _iso(t.first_response_due),
+            "resolution_due": _iso(t.resolution_due),
+            "first_response_at": _iso(t.first_response_at),
+            "breached": sla.is_breached(t),
+        },
     }
     if with_responses:
         data["responses"] = [

@@ -6,6 +6,7 @@ from portal.models.kb import Article
 from portal.models.notification import Notification
 from portal.models.satisfaction import RATINGS, TicketSatisfaction
 from portal.models.setting import Setting
+from portal.models.sla import SLAPolicy
 from portal.models.ticket import (
     CATEGORIES,
     CATEGORY_CHOICES,
@@ -40,6 +41,7 @@ __all__ = [
     "STATUSES",
     "STATUS_CHOICES",
     "Setting",
+    "SLAPolicy",
     "Ticket",
     "TicketEvent",
     "TicketParticipant",

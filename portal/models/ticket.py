@@ -71,6 +71,10 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_created", "created_at", "id"),
         # Reports count resolutions per day (staff/reports).
         sa.Index("ix_tickets_resolved", "resolved_at"),
+        # SLA: the queue's "due" sort and views, the periodic warn/escalate sweep, reports.
+        sa.Index("ix_tickets_sla_next_due", "sla_next_due", "id"),
+        sa.Index("ix_tickets_first_response_due", "first_response_due"),
+        sa.Index("ix_tickets_resolution_due", "resolution_due"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -101,6 +105,20 @@ class Ticket(db.Model):
     merged_into_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
+
+    # SLA clock (portal/services/sla.py keeps these in step; all naive UTC). The dues already
+    # include the business time spent paused; sla_next_due is the nearest pending due, None
+    # while paused (waiting on the requester, resolved or closed) or without targets.
+    first_response_due: so.Mapped[datetime | None] = so.mapped_column()
+    resolution_due: so.Mapped[datetime | None] = so.mapped_column()
+    first_response_at: so.Mapped[datetime | None] = so.mapped_column()
+    sla_next_due: so.Mapped[datetime | None] = so.mapped_column()
+    sla_paused_at: so.Mapped[datetime | None] = so.mapped_column()
+    sla_paused_seconds: so.Mapped[float] = so.mapped_column(
+        sa.Float, default=0.0, server_default=sa.text("0")
+    )
+    sla_warned_at: so.Mapped[datetime | None] = so.mapped_column()
+    sla_escalated_at: so.Mapped[datetime | None] = so.mapped_column()
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
     merged_into: so.Mapped[Ticket | None] = so.relationship(

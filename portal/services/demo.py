@@ -12,6 +12,7 @@ from portal import events
 from portal.extensions import db
 from portal.models import Ticket, User
 from portal.models.base import utcnow
+from portal.services import sla
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.cache import clear_queue_counts
@@ -276,4 +277,9 @@ def _backdate(ticket: Ticket, start) -> None:
     ticket.last_activity_at -= shift
     if ticket.resolved_at is not None:
         ticket.resolved_at -= shift
+    # SLA: the clock's moments move with it; the dues follow from the new created_at.
+    for name in ("first_response_at", "sla_paused_at"):
+        if getattr(ticket, name) is not None:
+            setattr(ticket, name, getattr(ticket, name) - shift)
+    sla.recompute(ticket)
     db.session.commit()

@@ -21,6 +21,7 @@ from portal.models import (
 )
 from portal.models.base import MAX_ID, parse_id, utcnow
 from portal.models.ticket import search_document
+from portal.services import sla
 from portal.services.cache import QUEUE_COUNTS, VIEW_COUNTS, memoised
 from portal.services.errors import NotFound
 
@@ -29,6 +30,7 @@ SORTS = {
     "newest": "Newest",
     "oldest": "Oldest",
     "priority": "Priority",
+    "due": "Due soonest",  # SLA
 }
 SEARCH_MAX = 200
 ACTIVE = ("open", "in_progress")
@@ -57,6 +59,13 @@ VIEWS = {
     "resolved": View(
         "Recently resolved", "resolved", f"No tickets were resolved in the last {RECENT_DAYS} days."
     ),
+    # SLA views (portal/services/sla.py holds their conditions).
+    "breaching": View(
+        "Breaching within 1 h",
+        "active",
+        "No ticket breaches its SLA within the next business hour.",
+    ),
+    "breached": View("Breached", "active", "No active ticket is past its SLA due time."),
 }
 # "#123" or "123": the ticket with that number (at most 10 digits before int()).
 _TICKET_NUMBER = re.compile(r"#?([0-9]{1,10})")
@@ -214,6 +223,8 @@ def _view_clause(view: str, viewer: User):
         return Ticket.needs_human.is_(True)
     if view == "resolved":
         return Ticket.resolved_at >= utcnow() - timedelta(days=RECENT_DAYS)
+    if view in sla.VIEW_KEYS:  # SLA
+        return sla.view_clause(view)
     return sa.true()
 
 
@@ -258,6 +269,10 @@ def queue_query(
         stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     elif filters.sort == "oldest":
         stmt = stmt.order_by(Ticket.created_at.asc(), Ticket.id.asc())
+    elif filters.sort == "due":  # SLA: the nearest due first; tickets without one last
+        stmt = stmt.order_by(
+            Ticket.sla_next_due.is_(None), Ticket.sla_next_due.asc(), Ticket.id.asc()
+        )
     elif filters.sort == "priority":
         stmt = stmt.order_by(
             Ticket.priority_rank.desc(), Ticket.last_activity_at.desc(), Ticket.id.desc()
@@ -288,6 +303,7 @@ def view_counts(viewer_id: int) -> dict[str, int]:
         "human": sa.and_(active, Ticket.needs_human.is_(True)),
         "resolved": sa.and_(Ticket.status == "resolved", Ticket.resolved_at >= since),
     }
+    conditions |= {key: sa.and_(active, sla.view_clause(key)) for key in sla.VIEW_KEYS}  # SLA
     row = db.session.execute(
         sa.select(
             *(

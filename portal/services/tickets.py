@@ -24,6 +24,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import MAX_ID, utcnow
+from portal.services import sla
 from portal.services.cache import clear_queue_counts
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
 from portal.services.merge_links import detach_merges
@@ -161,6 +162,7 @@ def create_ticket(
             return existing
         raise
     _event(ticket, author, "created", None, ticket.title)
+    _sla_events(ticket, sla.on_created(ticket))
     db.session.commit()
     _after_commit(events.TICKET_CREATED, ticket_id=ticket.id)
     return ticket
@@ -262,6 +264,7 @@ def add_reply(
                 ticket, author, "in_progress", actor_kind=actor_kind, detail="staff replied"
             )
         ticket.last_activity_at = now
+        _sla_events(ticket, sla.on_reply(ticket, response_type, internal=internal, now=now))
     resolved = resolve and ticket.status != "resolved"
     if resolved:
         _set_status(ticket, author, "resolved", actor_kind=actor_kind, detail="sent with a reply")
@@ -302,7 +305,14 @@ def _set_status(
     elif status in ("open", "in_progress"):
         ticket.resolved_at = None
     _event(ticket, actor, "status", old, status, actor_kind=actor_kind, detail=detail)
+    _sla_events(ticket, sla.on_status(ticket, old, status, utcnow()))
     ticket.version += 1
+
+
+def _sla_events(ticket: Ticket, entries: list[sla.Entry]) -> None:
+    """The SLA clock's changes, in the timeline as the system's."""
+    for field, old, new, detail in entries:
+        _event(ticket, None, field, old, new, actor_kind="system", detail=detail)
 
 
 def update_ticket(
@@ -373,6 +383,7 @@ def update_ticket(
         ticket.version += 1
     if not changed:
         return changed
+    _sla_events(ticket, sla.on_fields_changed(ticket, set(changed)))
     now = utcnow()
     ticket.updated_at = now
     ticket.last_activity_at = now
