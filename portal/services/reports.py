@@ -16,7 +16,7 @@ Definitions (the page repeats them):
   for the tickets resolved in it. Both in business hours of the business calendar.
 - SLA attainment: of the tickets created in the range with a target, the share answered by
   first_response_due (resolved by resolution_due); tickets still inside their target are left
-  out until they meet or miss it.
+  out until they meet or miss it, and so are tickets closed without an answer (resolution).
 - CSAT: ratings given in the range (one per resolution), by the agent handling the ticket then.
 """
 
@@ -43,6 +43,7 @@ MAX_DAYS = 2 * 366  # a longer range is refused (422): use two reports
 WEEKLY_AFTER_DAYS = 92  # longer ranges are drawn per week
 RATINGS_ROWS_MAX = 5000  # the ratings table (page and CSV) lists at most this many
 TABLES = ("volume", "agents", "categories", "csat", "ratings")
+ACTIVE = ("open", "in_progress")
 
 
 class ReportError(ValueError):
@@ -319,7 +320,13 @@ def sla_attainment(f: ReportFilters, now: datetime | None = None) -> dict | None
             sa.case(
                 (
                     sa.and_(
-                        due.is_not(None), sa.or_(done > due, sa.and_(done.is_(None), due < now))
+                        due.is_not(None),
+                        sa.or_(
+                            done > due,
+                            # Still open past its due; a ticket closed without an answer (or
+                            # a resolution) has no promise left to keep and is not counted.
+                            sa.and_(done.is_(None), due < now, Ticket.status.in_(ACTIVE)),
+                        ),
                     ),
                     1,
                 ),

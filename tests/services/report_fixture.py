@@ -116,6 +116,18 @@ REPORT = {
     "csat_distribution": {"1": 0, "2": 1, "3": 1, "4": 1, "5": 1},
     "backlog_at_end": 2,  # T4 and T6
 }
+# Default targets for medium priority: first response 8, resolution 40 business hours.
+# First response: T1 T2 T3 T5 T6 answered in time; T4 never answered (due Thu 10:00); T8 was
+# closed unanswered (not counted). Resolution: T1 T2 T3 T5 in time; T4 and T6 still open past
+# their due (Wed 11 March); T8 closed without a resolution (not counted).
+SLA = {
+    "first_response_met": 5,
+    "first_response_missed": 1,
+    "first_response_met_pct": 83.3,
+    "resolution_met": 4,
+    "resolution_missed": 2,
+    "resolution_met_pct": 66.7,
+}
 BACKLOG = [1, 1, 1, 2, 2, 3, 3, 2]  # at the end of each day, Mon 2 to Mon 9
 CREATED = [2, 2, 1, 1, 0, 1, 0, 0]
 RESOLVED = [2, 1, 1, 0, 0, 0, 0, 1]

@@ -24,8 +24,12 @@ def test_summary_matches_the_hand_worked_figures(week):
     s = reports.summary(_filters())
     for key, value in fx.REPORT.items():
         assert s[key] == value, key
-    if not reports.has_sla_columns():
-        assert s["sla_first_response_met_pct"] is None
+    assert s["sla_first_response_met_pct"] == fx.SLA["first_response_met_pct"]
+    assert s["sla_resolution_met_pct"] == fx.SLA["resolution_met_pct"]
+
+
+def test_sla_attainment(week):
+    assert reports.sla_attainment(_filters()) == fx.SLA
 
 
 def test_volume_per_day(week):
