@@ -21,7 +21,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 class ReportChart(Chart):
     """The dashboard's chart, narrower (so it needs no shrinking on a phone) and with at most
-    five day labels (14 px in the template)."""
+    five day labels (14 px in the template). A line of zeros (no backlog) is still drawn."""
+
+    @property
+    def empty(self) -> bool:
+        if self.kind == "line":
+            return all(v is None for s in self.series for v in s["values"])
+        return super().empty
 
     @property
     def x_ticks(self) -> list[dict]:
