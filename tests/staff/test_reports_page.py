@@ -40,7 +40,7 @@ def test_the_page_shows_the_figures(client, login_as, week):
     # Each chart is an image with a name, a legend and a data table beside it.
     assert page.count('role="img"') == 3
     assert page.count("Data table") == 3
-    assert 'font-size="14"' in page and 'font-size="11"' not in page
+    assert 'font-size="15"' in page and 'font-size="11"' not in page
     # The comment with a formula is shown as text, escaped.
     assert "=HYPERLINK(&#34;http://evil.test&#34;" in page or "=HYPERLINK(&quot;" in page
     for table in ("volume", "agents", "categories", "csat", "ratings"):
