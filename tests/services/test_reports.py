@@ -134,3 +134,24 @@ def test_percentile_interpolates_like_postgres():
     assert reports.percentile([4.0], 0.9) == 4.0
     assert reports.percentile([1, 3, 4, 10, 12], 0.9) == pytest.approx(11.2)
     assert reports.percentile([1, 2, 3, 4], 0.5) == 2.5
+
+
+def test_business_hours_agree_with_the_calendar_module(app):
+    """The reports' fast path (one list of working windows, two binary searches per ticket)
+    gives business_time's figures, across weekends, German holidays and the March DST change."""
+    import random
+    from datetime import datetime, timedelta
+
+    from portal.services import business_time
+
+    rng = random.Random(3)
+    origin = datetime(2026, 3, 20, 6, 0)
+    pairs = []
+    for _ in range(300):
+        start = origin + timedelta(minutes=rng.randint(0, 60 * 24 * 40))
+        pairs.append((start, start + timedelta(minutes=rng.randint(0, 60 * 24 * 12))))
+    pairs.append((origin, origin))
+    calendar = business_time.current_calendar()
+    expected = [business_time.business_seconds_between(a, b, calendar) / 3600 for a, b in pairs]
+    assert reports.durations_business_hours(pairs) == pytest.approx(expected, abs=1e-9)
+    assert reports.durations_business_hours([]) == []
