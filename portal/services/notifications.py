@@ -35,7 +35,7 @@ from portal.extensions import db
 from portal.models import Notification, Ticket, TicketParticipant, TicketResponse, User
 from portal.models.base import MAX_ID, utcnow
 from portal.models.satisfaction import RATING_LABELS, RATINGS
-from portal.services import satisfaction
+from portal.services import satisfaction_links as satisfaction
 from portal.services.errors import NotFound
 
 log = logging.getLogger(__name__)
