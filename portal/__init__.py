@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.profile import bp as profile_bp
+    from portal.rate import bp as rate_bp
     from portal.staff import bp as staff_bp
     from portal.tickets import bp as tickets_bp
 
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         (admin_bp, "/admin"),
         (kb_bp, "/kb"),
         (notifications_bp, "/notifications"),
+        (rate_bp, "/rate"),
         (api_bp, "/api"),
     ):
         app.register_blueprint(bp, url_prefix=prefix)

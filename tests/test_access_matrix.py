@@ -141,6 +141,27 @@ ACCESS: dict[tuple[str, str], Access] = {
 }
 
 
+# Satisfaction (CSAT) and reports. {ticket} is open, so its requester's rating is refused with
+# a message on the ticket page; only the requester may rate (staff get 404 like anyone else).
+# A rating link is its own key: a malformed one is a 400 for everybody, signed in or not.
+_NOT_THE_REQUESTER = (LOGIN, _R(_TICKET), 404, 404, 404)
+_API_WRITE = (401, 400, 400, 400, 400)  # the matrix posts forms without the API's CSRF header
+REPORT_ACCESS: dict[tuple[str, str], Access] = {
+    ("tickets.satisfaction_create", "POST"): Access(
+        _TICKET + "satisfaction/", _NOT_THE_REQUESTER, {"rating": "5"}
+    ),
+    ("rate.rating_link", "GET"): Access("/rate/not-a-signed-token", (400,) * 5),
+    ("rate.rating_submit", "POST"): Access("/rate/not-a-signed-token", (400,) * 5, {"rating": "5"}),
+    ("staff.report_index", "GET"): Access("/staff/reports", _STAFF_GET),
+    ("staff.report_csv", "GET"): Access("/staff/reports/ratings.csv", _STAFF_GET),
+    ("api.satisfaction_create", "POST"): Access(
+        "/api/tickets/{ticket}/satisfaction/", _API_WRITE, {"rating": "5"}
+    ),
+    ("api.report_summary", "GET"): Access("/api/reports/summary", (401, 403, 403, 200, 200)),
+}
+ACCESS.update(REPORT_ACCESS)
+
+
 def _area_tables() -> dict:
     """ACCESS tables other areas keep in tests/<area>/access.py."""
     merged: dict = {}

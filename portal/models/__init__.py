@@ -4,6 +4,7 @@ from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # n
 from portal.models.api_token import ApiToken
 from portal.models.kb import Article
 from portal.models.notification import Notification
+from portal.models.satisfaction import RATINGS, TicketSatisfaction
 from portal.models.setting import Setting
 from portal.models.sla import SLAPolicy
 from portal.models.ticket import (
@@ -33,6 +34,7 @@ __all__ = [
     "Notification",
     "PRIORITIES",
     "PRIORITY_CHOICES",
+    "RATINGS",
     "RESPONSE_TYPES",
     "ROLES",
     "ROLE_CHOICES",
@@ -44,5 +46,6 @@ __all__ = [
     "TicketEvent",
     "TicketParticipant",
     "TicketResponse",
+    "TicketSatisfaction",
     "User",
 ]

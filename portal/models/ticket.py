@@ -69,6 +69,8 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_priority_rank", "priority_rank", "last_activity_at", "id"),
         # Surge grouping reads the tickets created in the last hour; "newest first" sorts on it.
         sa.Index("ix_tickets_created", "created_at", "id"),
+        # Reports count resolutions per day (staff/reports).
+        sa.Index("ix_tickets_resolved", "resolved_at"),
         # SLA: the queue's "due" sort and views, the periodic warn/escalate sweep, reports.
         sa.Index("ix_tickets_sla_next_due", "sla_next_due", "id"),
         sa.Index("ix_tickets_first_response_due", "first_response_due"),

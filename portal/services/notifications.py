@@ -35,6 +35,8 @@ from portal.extensions import db
 from portal.models import Notification, Ticket, TicketParticipant, TicketResponse, User
 from portal.models.base import MAX_ID, utcnow
 from portal.services import mail_transport
+from portal.models.satisfaction import RATING_LABELS, RATINGS
+from portal.services import satisfaction_links as satisfaction
 from portal.services.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -167,6 +169,38 @@ def _ticket_link(note: Notification) -> str | None:
         return url_for(endpoint, ticket_id=note.ticket_id, _external=True)
 
 
+def _external_url(endpoint: str, **values: Any) -> str:
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = (
+        current_app.config.get("PORTAL_URL")
+        or os.environ.get("PORTAL_URL")
+        or "http://127.0.0.1:5000"
+    )
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def _rating_lines(note: Notification) -> list[str]:
+    """One-click rating links (1-5) in the resolution notice to the requester. Each opens a
+    page with that rating preselected and one "Send rating" button: opening changes nothing."""
+    ticket = note.ticket
+    if note.kind != "resolved" or ticket is None or ticket.user_id != note.user_id:
+        return []
+    if not satisfaction.can_rate(ticket, note.user):
+        return []
+    resolution = satisfaction.resolution_number(ticket)
+    lines = [
+        "",
+        "How did we do? Rate this resolution from 1 (very dissatisfied) to 5 (very satisfied):",
+    ]
+    for rating in RATINGS:
+        token = satisfaction.make_link_token(ticket, rating, resolution=resolution)
+        link = _external_url("rate.rating_link", token=token)
+        lines.append(f"  {rating} – {RATING_LABELS[rating]}: {link}")
+    return lines
+
+
 def build_email(note: Notification) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = _short(note.message, 120)
@@ -176,6 +210,7 @@ def build_email(note: Notification) -> EmailMessage:
     link = _ticket_link(note)
     if link:
         lines += ["", f"Open it here: {link}"]
+    lines += _rating_lines(note)
     lines += ["", "You receive this because you have an account on the support portal."]
     msg.set_content("\n".join(lines))
     return msg

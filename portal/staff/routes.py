@@ -12,6 +12,7 @@ from portal.models import Ticket
 from portal.services import ai_suggestions
 from portal.services import merge as merge_service
 from portal.services import queue as queue_service
+from portal.services import satisfaction as satisfaction_service
 from portal.services import surges as surge_service
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
@@ -95,6 +96,7 @@ def _ticket_context(ticket: Ticket, **overrides) -> dict:
         "assign_form": assign_form,
         "events": ticket.events,
         "merged_here": merge_service.merged_here(ticket),
+        "csat_ratings": satisfaction_service.ratings_for(ticket),
     }
     # The AI panel only when assistance is on, and not on a ticket merged into another.
     if get_setting("RESPONSE_AI_ASSISTANCE") and ticket.merged_into_id is None:

@@ -1,9 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.forms import new_token, select_choices
-from portal.models import CATEGORY_CHOICES
+from portal.models import CATEGORY_CHOICES, RATINGS
+from portal.models.satisfaction import RATING_LABELS
+from portal.services.satisfaction import COMMENT_MAX as SATISFACTION_COMMENT_MAX
 from portal.services.tickets import DESCRIPTION_MAX, TITLE_MAX
 
 
@@ -22,3 +24,17 @@ class TicketForm(FlaskForm):
         validate_choice=True,
     )
     client_token = HiddenField(default=new_token)
+
+
+class SatisfactionForm(FlaskForm):
+    """1-5 and an optional comment; the rating link's page uses it too."""
+
+    rating = RadioField(
+        "How satisfied are you with how we handled this ticket?",
+        choices=select_choices([(str(n), f"{n} – {RATING_LABELS[n]}") for n in RATINGS]),
+        validators=[InputRequired("Choose a rating from 1 to 5.")],
+    )
+    comment = TextAreaField(
+        "Comment (optional)",
+        validators=[Optional(), Length(max=SATISFACTION_COMMENT_MAX)],
+    )

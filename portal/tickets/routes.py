@@ -7,14 +7,30 @@ from portal.extensions import db
 from portal.forms import EmptyForm, ReplyForm
 from portal.htmx import hx_redirect, hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.services import queue as queue_service
+from portal.services import satisfaction as satisfaction_service
 from portal.services import tickets as ticket_service
 from portal.services.errors import PermissionDenied, TicketError
 from portal.tickets import bp
-from portal.tickets.forms import TicketForm
+from portal.tickets.forms import SatisfactionForm, TicketForm
 
 
 def _public_thread(ticket):
     return [r for r in ticket.responses if not r.is_internal]
+
+
+def _satisfaction(ticket, form: SatisfactionForm | None = None, *, saved: bool = False) -> dict:
+    """What the requester's rating panel needs; nothing for anyone else (a follower never
+    sees the requester's rating)."""
+    if not satisfaction_service.can_rate(ticket, current_user):
+        return {"can_rate": False}
+    rating = satisfaction_service.rating_for(ticket)
+    if form is None:
+        form = SatisfactionForm(
+            formdata=None,
+            rating=str(rating.rating) if rating else None,
+            comment=rating.comment if rating else "",
+        )
+    return {"can_rate": True, "rating": rating, "satisfaction_form": form, "saved": saved}
 
 
 @bp.get("/")
@@ -74,6 +90,53 @@ def ticket_detail(ticket_id: int):
         thread=_public_thread(ticket),
         form=ReplyForm(),
         action_form=EmptyForm(),
+        csat=_satisfaction(ticket),
+    )
+
+
+@bp.post("/<int:ticket_id>/satisfaction/")
+def satisfaction_create(ticket_id: int):
+    """The requester rates the resolution (or changes the rating); htmx gets the panel."""
+    ticket = queue_service.get_ticket_for(current_user, ticket_id)
+    if ticket.user_id != current_user.id:
+        abort(404)  # a follower of a merged ticket: the rating is the requester's
+    form = SatisfactionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            satisfaction_service.rate(ticket, current_user, form.rating.data, form.comment.data)
+        except satisfaction_service.NotRateable as e:
+            form.rating.errors = [e.message]
+            status = 409
+        except TicketError as e:
+            getattr(form, e.field or "rating").errors = [e.message]
+            status = 422
+        else:
+            if not wants_partial():
+                flash("Thank you for your rating.", "success")
+                return redirect(url_for("tickets.ticket_detail", ticket_id=ticket.id), 303)
+            resp = render_page_or_partial(
+                "tickets/detail.html",
+                "tickets/partials/_satisfaction.html",
+                ticket=ticket,
+                csat=_satisfaction(ticket, saved=True),
+            )
+            return toast(resp, "Thank you for your rating")
+    else:
+        status = 422
+    if status == 409 and not satisfaction_service.can_rate(ticket, current_user):
+        flash(form.rating.errors[0], "error")
+        url = url_for("tickets.ticket_detail", ticket_id=ticket.id)
+        return hx_redirect(url, 200) if wants_partial() else redirect(url, 303)
+    return render_page_or_partial(
+        "tickets/detail.html",
+        "tickets/partials/_satisfaction.html",
+        status=status,
+        ticket=ticket,
+        thread=_public_thread(ticket),
+        form=ReplyForm(formdata=None),
+        action_form=EmptyForm(),
+        csat=_satisfaction(ticket, form),
     )
 
 
