@@ -290,7 +290,9 @@ def _resume(ticket: Ticket, now: datetime, why: str) -> list[Entry]:
             "sla",
             "paused",
             "running",
-            f"{why}; due times moved by {format_duration(paused)} of business time paused",
+            f"{why}; due times moved by {format_duration(paused)} of business time paused"
+            if paused >= 60
+            else why,
         )
     ]
 
