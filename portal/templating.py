@@ -48,8 +48,16 @@ def sla_clock(ticket):
     return sla.clock(ticket)
 
 
+def sla_time(moment) -> str:
+    """A due time on the business calendar's own clock (the SLA's time zone)."""
+    from portal.services import sla
+
+    return sla.local_text(moment)
+
+
 def register(app: Flask) -> None:
     app.add_template_global(sla_clock)
+    app.add_template_filter(sla_time)
     app.add_template_filter(confidence)
     app.add_template_filter(timeago)
     app.add_template_filter(datetime_text, "datetime")

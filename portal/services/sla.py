@@ -20,7 +20,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -219,7 +219,7 @@ def recompute(ticket: Ticket) -> None:
 
 
 def _fmt(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else None
+    return local_text(moment) or None
 
 
 @_audited
@@ -290,7 +290,9 @@ def _resume(ticket: Ticket, now: datetime, why: str) -> list[Entry]:
             "sla",
             "paused",
             "running",
-            f"{why}; due times moved by {format_duration(paused)} of business time paused",
+            f"{why}; due times moved by {format_duration(paused)} of business time paused"
+            if paused >= 60
+            else why,
         )
     ]
 
@@ -415,6 +417,15 @@ def clock(ticket: Ticket, *, now: datetime | None = None, calendar=None) -> Cloc
         first_response_breached=fr_breached,
         resolution_breached=res_breached,
     )
+
+
+def local_text(moment: datetime | None) -> str:
+    """A due time on the business calendar's clock, e.g. 'Tue 8 Dec 2026, 17:00 CET'."""
+    if moment is None:
+        return ""
+    zone = current_calendar().zone
+    local = moment.replace(tzinfo=UTC).astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
 
 
 def is_breached(ticket: Ticket, *, now: datetime | None = None) -> bool:

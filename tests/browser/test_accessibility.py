@@ -90,6 +90,7 @@ def _pages(seeded: Seeded) -> dict[str, list[tuple[str, str]]]:
             ("admin-users", "/admin/users"),
             ("admin-categories", "/admin/categories"),
             ("admin-ai", "/admin/ai"),
+            ("admin-sla", "/admin/sla"),
         ],
     }
 

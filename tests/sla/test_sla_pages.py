@@ -199,6 +199,7 @@ def test_staff_ticket_page_shows_the_clock(client, login_as, user, staff):
         login_as(staff)
         html = client.get(f"/staff/tickets/{ticket.id}/").get_data(as_text=True)
     assert "Service level" in html and "40 m left" in html
+    assert "Mon 2 Mar 2026, 10:00 CET" in html  # on the business calendar's clock
     with at(D(2026, 3, 2, 8, 30)):
         make_reply(ticket, staff, "On it.")
         html = client.get(f"/staff/tickets/{ticket.id}/").get_data(as_text=True)
