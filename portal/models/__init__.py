@@ -4,6 +4,7 @@ from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # n
 from portal.models.api_token import ApiToken
 from portal.models.kb import Article
 from portal.models.notification import Notification
+from portal.models.saved_view import SavedView
 from portal.models.setting import Setting
 from portal.models.ticket import (
     CATEGORIES,
@@ -33,6 +34,7 @@ __all__ = [
     "PRIORITIES",
     "PRIORITY_CHOICES",
     "RESPONSE_TYPES",
+    "SavedView",
     "ROLES",
     "ROLE_CHOICES",
     "STATUSES",
