@@ -13,7 +13,8 @@
     var list = boxes();
     var n = list.filter(function (b) { return b.checked; }).length;
     if (all) {
-      all.hidden = false; // useless without JavaScript, so the page ships it hidden
+      var wrap = all.closest("label");
+      if (wrap) wrap.hidden = false; // useless without JavaScript, so the page ships it hidden
       all.checked = list.length > 0 && n === list.length;
       all.indeterminate = n > 0 && n < list.length;
     }
@@ -49,5 +50,13 @@
   }, true);
 
   document.addEventListener("DOMContentLoaded", sync);
-  document.addEventListener("htmx:afterSettle", sync);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    sync();
+    // A bulk action's answer: its summary sits above the rows; bring it into view.
+    var summary = document.getElementById("bulk-summary");
+    var path = (e.detail && e.detail.pathInfo && e.detail.pathInfo.requestPath) || "";
+    if (summary && /\/staff\/bulk$/.test(path) && summary.scrollIntoView) {
+      summary.scrollIntoView({ block: "nearest" });
+    }
+  });
 })();
