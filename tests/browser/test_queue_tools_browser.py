@@ -198,3 +198,38 @@ def test_save_a_view_and_open_it_again(live, new_page, login, screenshot):
     page.get_by_role("button", name="Save view").click()
     expect(page.locator("#save-view-name-error")).to_contain_text("already have a view")
     expect(page.get_by_label("Name this view")).to_have_attribute("aria-invalid", "true")
+
+
+def test_queue_tools_pass_axe_at_both_widths(live, new_page, login, screenshot):
+    from tests.browser.test_accessibility import blocking_violations
+
+    ids = _tickets(live.app, 2)
+    staff = live.add_user("staff", name="Sam Staff")
+    for tid, width, viewport in ((ids[0], "1280", None), (ids[1], "390", PHONE)):
+        page = login(new_page(viewport=viewport), staff)
+        page.goto("/staff/?priority=low")
+        if width == "1280":
+            page.get_by_text("Save this view").click()
+            page.get_by_label("Name this view").fill("Low ones")
+            page.get_by_role("button", name="Save view").click()
+            expect(page.locator(".saved-tab")).to_have_count(1)
+        page.get_by_label(f"Select ticket #{tid}").check()
+        page.get_by_label("Priority for the selected tickets").select_option("high")
+        page.get_by_role("button", name="Set priority").click()
+        expect(page.locator("#bulk-summary")).to_be_visible()
+        assert blocking_violations(page) == [], "queue with tools"
+        screenshot(page, f"queue-tools-{width}")
+        page.locator("h1").click()
+        page.keyboard.press("?")
+        expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+        assert blocking_violations(page) == [], "help dialog"
+        screenshot(page, f"queue-shortcuts-help-{width}")
+        page.keyboard.press("Escape")
+        page.goto("/staff/views/")
+        expect(page.get_by_label("New name for “Low ones”")).to_be_visible()
+        assert blocking_violations(page) == [], "saved views page"
+        assert (
+            page.evaluate("document.documentElement.scrollWidth")
+            <= (viewport or {"width": 1280})["width"]
+        )
+        screenshot(page, f"staff-saved-views-{width}")
