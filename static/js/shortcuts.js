@@ -8,11 +8,15 @@
   var current = null; // the highlighted row's id ("ticket-12"), kept across htmx swaps
   var returnFocus = null;
 
+  // Inputs nobody types into: a ticked checkbox must not stop j/k.
+  var NOT_TYPED = /^(checkbox|radio|button|submit|reset|image)$/i;
+
   function typing(el) {
     if (!el || el === document.body) return false;
     if (el.isContentEditable) return true;
     var tag = el.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+    if (tag === "INPUT") return !NOT_TYPED.test(el.type || "");
+    return tag === "TEXTAREA" || tag === "SELECT";
   }
 
   function help() { return document.getElementById("shortcuts-help"); }
@@ -69,7 +73,9 @@
   }
 
   function currentRow() {
-    return current ? document.getElementById(current) : null;
+    if (!current) return null;
+    var row = document.getElementById(current);
+    return row && row.closest("#queue-results tbody") ? row : null;
   }
 
   function toast(message) {
@@ -129,8 +135,8 @@
       }
       case "Enter": {
         var r = currentRow();
-        // On a link or a button Enter already does its own thing: leave it alone.
-        if (r && !(e.target.closest && e.target.closest("a, button"))) {
+        // On a link, a button or a checkbox Enter already means something: leave it alone.
+        if (r && !(e.target.closest && e.target.closest("a, button, input, summary"))) {
           var link = r.querySelector(".col-title a, td a");
           if (link) { link.click(); handled = true; }
         }
@@ -150,6 +156,14 @@
     if (t.closest("[data-shortcuts-close]")) { e.preventDefault(); closeHelp(); return; }
     var h = help();
     if (h && !h.hidden && t === h) closeHelp(); // a click on the backdrop
+  });
+
+  // Focus moving into a row (a click on its checkbox, Tab onto its link) makes it the current one.
+  document.addEventListener("focusin", function (e) {
+    var row = e.target.closest && e.target.closest("#queue-results tbody tr[id^='ticket-']");
+    if (!row || row.id === current) return;
+    rows().forEach(function (r) { r.classList.toggle("kbd-current", r === row); });
+    current = row.id;
   });
 
   // After htmx replaces the rows (a filter, a poll, a bulk action) keep the same ticket

@@ -95,6 +95,12 @@ def test_j_k_and_enter_open_a_ticket(live, new_page, login):
     page.keyboard.press("k")
     expect(page.locator(f"#{second_id}")).to_have_class(re.compile("kbd-current"))
     expect(page.locator("tr.kbd-current")).to_have_count(1)
+    # x ticks the highlighted row; j/k still work from a ticked checkbox.
+    page.keyboard.press("x")
+    expect(page.locator(f"#{second_id} input[name=ticket_ids]")).to_be_checked()
+    page.locator(f"#{first_id} input[name=ticket_ids]").click()
+    page.keyboard.press("j")
+    expect(page.locator(f"#{second_id}")).to_have_class(re.compile("kbd-current"))
     page.keyboard.press("Enter")
     number = second_id.split("-")[1]
     expect(page).to_have_url(re.compile(rf"/staff/tickets/{number}/$"))
