@@ -173,6 +173,16 @@
     rows().forEach(function (r) { r.classList.toggle("kbd-current", r === row); });
     if (!row) current = null;
   });
+  // The "Keyboard shortcuts" buttons do nothing without JavaScript: the page ships them hidden.
+  function showOpeners() {
+    if (!help()) return;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-shortcuts-open][hidden]"), function (b) {
+      b.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", showOpeners);
+  document.addEventListener("htmx:afterSettle", showOpeners);
+
   document.addEventListener("htmx:beforeHistorySave", function () {
     rows().forEach(function (r) { r.classList.remove("kbd-current"); });
     var h = help();
