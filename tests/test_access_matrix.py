@@ -126,6 +126,22 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("staff.ticket_assign", "POST"): Access(
         _STAFF_TICKET + "assign", _STAFF_POST, {"assignee": "me"}
     ),
+    # Queue tools: saved views (private: another person's id is a 404) and bulk actions.
+    ("staff.saved_view_list", "GET"): Access("/staff/views/", _STAFF_GET),
+    ("staff.saved_view_create", "POST"): Access(
+        "/staff/views/", (LOGIN, 403, 403, _R("/staff/"), _R("/staff/")), {"name": "Mine"}
+    ),
+    ("staff.saved_view_rename", "POST"): Access(
+        "/staff/views/999999/rename", (LOGIN, 403, 403, 404, 404), {"name": "Renamed"}
+    ),
+    ("staff.saved_view_delete", "POST"): Access(
+        "/staff/views/999999/delete", (LOGIN, 403, 403, 404, 404)
+    ),
+    ("staff.bulk_update", "POST"): Access(
+        "/staff/bulk",
+        (LOGIN, 403, 403, _R("/staff/"), _R("/staff/")),
+        {"action": "priority", "priority": "high", "ticket_ids": "999999"},
+    ),
     ("admin.index", "GET"): Access("/admin/", (*_ADMIN_ONLY, _R("/admin/settings"))),
     ("admin.settings_edit", "GET"): Access("/admin/settings", (*_ADMIN_ONLY, 200)),
     ("admin.settings_edit", "POST"): Access(

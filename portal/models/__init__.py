@@ -5,6 +5,7 @@ from portal.models.api_token import ApiToken
 from portal.models.kb import Article
 from portal.models.notification import Notification
 from portal.models.satisfaction import RATINGS, TicketSatisfaction
+from portal.models.saved_view import SavedView
 from portal.models.setting import Setting
 from portal.models.sla import SLAPolicy
 from portal.models.ticket import (
@@ -36,6 +37,7 @@ __all__ = [
     "PRIORITY_CHOICES",
     "RATINGS",
     "RESPONSE_TYPES",
+    "SavedView",
     "ROLES",
     "ROLE_CHOICES",
     "STATUSES",

@@ -18,6 +18,7 @@ SETTINGS = "settings"
 QUEUE_COUNTS = "queue_counts"
 VIEW_COUNTS = "view_counts"  # the queue's built-in views, per viewer
 SURGES = "surges"
+SAVED_VIEW_COUNTS = "saved_view_counts"  # each staff member's saved queue views
 
 _memoised: dict[str, Any] = {}
 
@@ -50,6 +51,11 @@ def clear_settings_cache() -> None:
 def clear_queue_counts() -> None:
     _clear(QUEUE_COUNTS)
     _clear(VIEW_COUNTS)
+    _clear(SAVED_VIEW_COUNTS)
+
+
+def clear_saved_view_counts() -> None:
+    _clear(SAVED_VIEW_COUNTS)
 
 
 def clear_surges() -> None:

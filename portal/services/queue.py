@@ -234,6 +234,37 @@ def _status_clause(status: str):
     return Ticket.status == status if status else sa.true()
 
 
+def queue_conditions(
+    filters: QueueFilters, viewer: User, *, only_ids: list[int] | None = None
+) -> list:
+    """The WHERE conditions of the queue for these filters (also used to count saved views)."""
+    conditions = []
+    number = filters.ticket_number
+    if number is not None:
+        # A ticket number goes straight to that ticket, whatever view or status it is in.
+        conditions.append(Ticket.id == number)
+    else:
+        conditions.append(_view_clause(filters.view_key, viewer))
+        conditions.append(_status_clause(filters.effective_status))
+    if filters.category == "none":
+        conditions.append(Ticket.category.is_(None))
+    elif filters.category:
+        conditions.append(Ticket.category == filters.category)
+    if filters.priority:
+        conditions.append(Ticket.priority == filters.priority)
+    if filters.assignee == "mine":
+        conditions.append(Ticket.assigned_to_id == viewer.id)
+    elif filters.assignee == "unassigned":
+        conditions.append(Ticket.assigned_to_id.is_(None))
+    elif filters.assignee:
+        conditions.append(Ticket.assigned_to_id == int(filters.assignee))
+    if filters.q and number is None:
+        conditions.append(_search_clause(filters.q))
+    if only_ids is not None:
+        conditions.append(Ticket.id.in_(only_ids) if only_ids else sa.false())
+    return conditions
+
+
 def queue_query(
     filters: QueueFilters, viewer: User, *, only_ids: list[int] | None = None
 ) -> sa.Select:
@@ -242,29 +273,7 @@ def queue_query(
     stmt = sa.select(Ticket).options(
         so.selectinload(Ticket.user), so.selectinload(Ticket.assigned_to)
     )
-    number = filters.ticket_number
-    if number is not None:
-        # A ticket number goes straight to that ticket, whatever view or status it is in.
-        stmt = stmt.where(Ticket.id == number)
-    else:
-        stmt = stmt.where(_view_clause(filters.view_key, viewer))
-        stmt = stmt.where(_status_clause(filters.effective_status))
-    if filters.category == "none":
-        stmt = stmt.where(Ticket.category.is_(None))
-    elif filters.category:
-        stmt = stmt.where(Ticket.category == filters.category)
-    if filters.priority:
-        stmt = stmt.where(Ticket.priority == filters.priority)
-    if filters.assignee == "mine":
-        stmt = stmt.where(Ticket.assigned_to_id == viewer.id)
-    elif filters.assignee == "unassigned":
-        stmt = stmt.where(Ticket.assigned_to_id.is_(None))
-    elif filters.assignee:
-        stmt = stmt.where(Ticket.assigned_to_id == int(filters.assignee))
-    if filters.q and number is None:
-        stmt = stmt.where(_search_clause(filters.q))
-    if only_ids is not None:
-        stmt = stmt.where(Ticket.id.in_(only_ids) if only_ids else sa.false())
+    stmt = stmt.where(*queue_conditions(filters, viewer, only_ids=only_ids))
     if filters.sort == "newest":
         stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     elif filters.sort == "oldest":

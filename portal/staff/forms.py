@@ -59,3 +59,22 @@ class BulkMergeForm(FlaskForm):
     into = IntegerField("Merge into", validators=[DataRequired("Choose the ticket to keep.")])
     surge = IntegerField(validators=[Optional()], widget=HiddenInput())
     source = SelectMultipleField(coerce=str, validate_choice=False)
+
+
+class SavedViewForm(FlaskForm):
+    """Save the queue as it is now (its filters come with the form) under a name, or rename."""
+
+    name = StringField(
+        "Name this view",
+        validators=[DataRequired("Give the view a name."), Length(max=60)],
+        description="Saved with the current filters, sort and search. Only you see it.",
+    )
+
+
+class BulkUpdateForm(FlaskForm):
+    """The queue's action bar: which change, for the checked `ticket_ids` (read from the form);
+    `versions` ("id:version …") as the queue showed them; `back` is the queue's query string."""
+
+    action = HiddenField()
+    versions = HiddenField()
+    back = HiddenField()

@@ -18,7 +18,7 @@ from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.errors import StaleTicket, TicketError
 from portal.services.settings import get_setting
-from portal.staff import bp
+from portal.staff import bp, queue_tools
 from portal.staff.forms import AssignForm, StaffReplyForm, TicketFieldsForm
 
 
@@ -30,6 +30,12 @@ def _assign_choices() -> list[tuple[str, str]]:
 def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
     page = queue_service.page_number(request.args.get("page", 1, type=int))
+    return render_queue(filters, page)
+
+
+def render_queue(filters, page: int, *, status: int = 200, **extra):
+    """The queue page (or its results fragment) for these filters; `extra` goes to the template
+    (the saved-view form, a bulk action's summary or error)."""
     counts = queue_service.safe_status_counts()
     view_counts = queue_service.safe_view_counts(current_user)
     total = queue_service.known_total(filters, counts, view_counts)
@@ -60,18 +66,22 @@ def queue():
         views=queue_service.VIEWS,
         surges=[surge] if surge else ([] if filters.surge else surges),
         surge=surge,
+        status=status,
+        **queue_tools.queue_extras(filters, page, **extra),
     )
 
 
 @bp.get("/counts")
 def queue_counts():
+    filters = queue_service.QueueFilters.from_args(request.args)
     resp = render_page_or_partial(
         "staff/partials/_queue_counts.html",
         "staff/partials/_queue_counts.html",
         counts=queue_service.safe_status_counts(),
         view_counts=queue_service.safe_view_counts(current_user),
         views=queue_service.VIEWS,
-        filters=queue_service.QueueFilters.from_args(request.args),
+        filters=filters,
+        saved_tabs=queue_tools.saved_tabs(filters),
     )
     return resp
 

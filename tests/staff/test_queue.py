@@ -12,7 +12,10 @@ from tests.helpers import text
 
 
 def _rows(html: str) -> list[str]:
-    return re.findall(r'<tr id="ticket-\d+">\s*<td><a [^>]*>#\d+ ([^<]*)</a>', html)
+    return re.findall(
+        r'<tr id="ticket-\d+">\s*(?:<td class="col-select[^"]*">.*?</td>\s*)?<td[^>]*><a [^>]*>#\d+ ([^<]*)</a>',
+        html,
+    )
 
 
 def _count(html: str, status: str) -> int:

@@ -20,7 +20,12 @@ from tests.helpers import is_full_page, text
 
 
 def _rows(html: str) -> set[str]:
-    return set(re.findall(r'<tr id="ticket-\d+">\s*<td><a [^>]*>#\d+ ([^<]*)</a>', html))
+    return set(
+        re.findall(
+            r'<tr id="ticket-\d+">\s*(?:<td class="col-select[^"]*">.*?</td>\s*)?<td[^>]*><a [^>]*>#\d+ ([^<]*)</a>',
+            html,
+        )
+    )
 
 
 def _view_count(html: str, view: str) -> int:
