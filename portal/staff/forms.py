@@ -27,6 +27,10 @@ class StaffReplyForm(FlaskForm):
     # "Send and resolve": the version the page showed, so a stale form cannot resolve.
     resolve = BooleanField(default=False)
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
+    # Canned reply picked in the reply box: counted when sent; its field changes applied when
+    # canned_apply is "1" (the agent can remove them before sending).
+    canned_reply_id = HiddenField()
+    canned_apply = HiddenField()
 
 
 class TicketFieldsForm(FlaskForm):
@@ -59,3 +63,24 @@ class BulkMergeForm(FlaskForm):
     into = IntegerField("Merge into", validators=[DataRequired("Choose the ticket to keep.")])
     surge = IntegerField(validators=[Optional()], widget=HiddenInput())
     source = SelectMultipleField(coerce=str, validate_choice=False)
+
+
+class CannedReplyForm(FlaskForm):
+    """A named reply; lengths, placeholders and the unique title are checked by the service."""
+
+    title = StringField("Title")
+    body = TextAreaField(
+        "Text",
+        description="Placeholders: {{ requester.first_name }}, {{ requester.name }}, "
+        "{{ ticket.id }}, {{ ticket.title }}, {{ agent.name }}, {{ agent.first_name }}.",
+    )
+    set_status = SelectField(
+        "Also set status", choices=select_choices([("", "Leave as is")] + STATUS_CHOICES)
+    )
+    set_priority = SelectField(
+        "Also set priority", choices=select_choices([("", "Leave as is")] + PRIORITY_CHOICES)
+    )
+    set_category = SelectField(
+        "Also set category", choices=select_choices([("", "Leave as is")] + CATEGORY_CHOICES)
+    )
+    assign_to_me = BooleanField("Also assign the ticket to the agent who sends it")
