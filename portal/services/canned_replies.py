@@ -107,6 +107,17 @@ def _check_expression(expr: nodes.Node) -> None:
     )
 
 
+_TAGS = {
+    "Assign": "set",
+    "AssignBlock": "set",
+    "CallBlock": "call",
+    "FilterBlock": "filter",
+    "FromImport": "from",
+    "Scope": "with",
+    "ScopedEvalContextModifier": "autoescape",
+}
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled(body: str):
     """The checked, compiled template for a body; TicketError (field "body") if it is not one."""
@@ -123,7 +134,8 @@ def _compiled(body: str):
             for expr in node.nodes:
                 _check_expression(expr)
             continue
-        tag = type(node).__name__.lower()
+        kind = type(node).__name__
+        tag = _TAGS.get(kind, kind.lower())
         raise TicketError(
             f"Tags such as {{% {tag} %}}{_where(node)} are not allowed: "
             f"use only placeholders ({PLACEHOLDER_LIST}).",
