@@ -50,8 +50,14 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ticket": ("id", "title"),
     "agent": ("first_name", "name"),
 }
+
+
+def _shown(name: str) -> str:
+    return "{{ " + name + " }}"
+
+
 PLACEHOLDER_LIST = ", ".join(
-    "{{ %s.%s }}" % (obj, attr) for obj, attrs in PLACEHOLDERS.items() for attr in attrs
+    _shown(f"{obj}.{attr}") for obj, attrs in PLACEHOLDERS.items() for attr in attrs
 )
 
 # The preview's sample ticket.
@@ -92,9 +98,9 @@ def _check_expression(expr: nodes.Node) -> None:
     ):
         return
     if isinstance(expr, nodes.Getattr) and isinstance(expr.node, nodes.Name):
-        shown = "{{ %s.%s }}" % (expr.node.name, expr.attr)
+        shown = _shown(f"{expr.node.name}.{expr.attr}")
     elif isinstance(expr, nodes.Name):
-        shown = "{{ %s }}" % expr.name
+        shown = _shown(expr.name)
     else:
         raise TicketError(
             f"Only plain placeholders work{_where(expr)} (no filters, sums or other "
@@ -183,7 +189,9 @@ def render(canned: CannedReply, ticket: Ticket, agent: User) -> str:
 
 def preview(body: str, agent: User) -> str:
     """The body as it would read on a sample ticket (for the edit form's preview)."""
-    return render_body(_clean(body, field="body", label="Text", maximum=BODY_MAX), sample_context(agent))
+    return render_body(
+        _clean(body, field="body", label="Text", maximum=BODY_MAX), sample_context(agent)
+    )
 
 
 # --- Saving -----------------------------------------------------------------------------------
@@ -308,7 +316,9 @@ def get_reply(reply_id: object) -> CannedReply:
 
 
 def list_replies() -> list[CannedReply]:
-    return list(db.session.scalars(sa.select(CannedReply).order_by(sa.func.lower(CannedReply.title))))
+    return list(
+        db.session.scalars(sa.select(CannedReply).order_by(sa.func.lower(CannedReply.title)))
+    )
 
 
 def query_text(q: str | None) -> str:
@@ -422,3 +432,47 @@ def record_use(
         message = getattr(e, "message", None) or str(e)
         return Use(canned, {}, error=message)
     return Use(canned, changed)
+
+
+# --- Demo data --------------------------------------------------------------------------------
+
+DEMO = [
+    Fields(
+        title="Password reset link",
+        body="Hi {{ requester.first_name }},\n\n"
+        "I have sent a fresh password reset link to the e-mail address on your account. It "
+        "works for one hour; if it does not arrive within a few minutes, please check your spam "
+        "folder.\n\nBest regards,\n{{ agent.name }}",
+        set_status="resolved",
+    ),
+    Fields(
+        title="Looking into it",
+        body="Hi {{ requester.first_name }},\n\n"
+        "thanks for reporting this. I am looking into ticket #{{ ticket.id }} "
+        "(\u201c{{ ticket.title }}\u201d) now and will get back to you today.\n\n{{ agent.name }}",
+        set_status="in_progress",
+        assign_to_me=True,
+    ),
+    Fields(
+        title="Closing: no reply",
+        body="Hi {{ requester.first_name }},\n\n"
+        "we have not heard back from you, so I am closing this ticket for now. Simply reply "
+        "here if the problem comes back and we will pick it up again.\n\n{{ agent.name }}",
+        set_status="closed",
+    ),
+]
+
+
+def seed_demo_replies(author: User) -> int:
+    """The demo's canned replies (those whose titles are not taken yet); how many were added."""
+    added = 0
+    for fields in DEMO:
+        exists = db.session.scalar(
+            sa.select(CannedReply.id).where(
+                sa.func.lower(CannedReply.title) == fields.title.lower()
+            )
+        )
+        if exists is None:
+            create_reply(author, fields)
+            added += 1
+    return added

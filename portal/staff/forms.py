@@ -75,15 +75,18 @@ class CannedReplyForm(FlaskForm):
         "{{ ticket.id }}, {{ ticket.title }}, {{ agent.name }}, {{ agent.first_name }}.",
     )
     set_status = SelectField(
-        "Also set status", choices=select_choices([("", "Leave as is")] + STATUS_CHOICES),
+        "Also set status",
+        choices=select_choices([("", "Leave as is")] + STATUS_CHOICES),
         validate_choice=False,  # the service checks it and names the field
     )
     set_priority = SelectField(
-        "Also set priority", choices=select_choices([("", "Leave as is")] + PRIORITY_CHOICES),
+        "Also set priority",
+        choices=select_choices([("", "Leave as is")] + PRIORITY_CHOICES),
         validate_choice=False,  # the service checks it and names the field
     )
     set_category = SelectField(
-        "Also set category", choices=select_choices([("", "Leave as is")] + CATEGORY_CHOICES),
+        "Also set category",
+        choices=select_choices([("", "Leave as is")] + CATEGORY_CHOICES),
         validate_choice=False,  # the service checks it and names the field
     )
     assign_to_me = BooleanField("Also assign the ticket to the agent who sends it")

@@ -186,7 +186,9 @@ def reply_create(ticket_id: int):
     canned = _record_canned_use(form, reply)
     if form.internal.data:
         return _updated(ticket, "Note added" + canned)
-    return _updated(ticket, ("Reply sent and ticket resolved" if resolve else "Reply sent") + canned)
+    return _updated(
+        ticket, ("Reply sent and ticket resolved" if resolve else "Reply sent") + canned
+    )
 
 
 def _record_canned_use(form: StaffReplyForm, reply) -> str:

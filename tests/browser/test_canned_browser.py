@@ -118,7 +118,9 @@ def test_write_preview_and_delete_a_canned_reply(live, new_page, login, screensh
     assert blocking_violations(page) == []
     page.get_by_role("link", name="Write the first one").click()
     page.get_by_label("Title").fill("Still looking")
-    page.get_by_label("Text").fill("Hi {{ requester.first_name }}, still on #{{ ticket.id }}. {{ nope }}")
+    page.get_by_label("Text").fill(
+        "Hi {{ requester.first_name }}, still on #{{ ticket.id }}. {{ nope }}"
+    )
     page.get_by_role("button", name="Preview with a sample ticket").click()
     expect(page.locator("#canned-preview")).to_contain_text("Unknown placeholder {{ nope }}")
     page.get_by_label("Text").fill("Hi {{ requester.first_name }}, still on #{{ ticket.id }}.")
@@ -136,7 +138,9 @@ def test_write_preview_and_delete_a_canned_reply(live, new_page, login, screensh
     page.get_by_label("Title").fill("still looking")
     page.get_by_label("Text").fill("Other text")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("#title-error")).to_have_text("Another canned reply already has this title.")
+    expect(page.locator("#title-error")).to_have_text(
+        "Another canned reply already has this title."
+    )
     expect(page.get_by_label("Text")).to_have_value("Other text")
 
     page.goto("/staff/canned-replies/")
@@ -154,10 +158,16 @@ def test_picker_at_phone_width(live, new_page, login, screenshot):
     combo = page.get_by_role("combobox", name="Canned reply")
     combo.fill("clos")
     expect(page.get_by_role("option", name=re.compile("Closing"))).to_be_visible()
+    expect(page.get_by_role("option", name=re.compile("Password"))).to_have_count(0)
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
     screenshot(page, "canned-picker-phone")
     page.goto("/staff/canned-replies/")
+    expect(page.locator("tr", has_text="Closing: no reply")).to_be_visible()
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
     screenshot(page, "canned-list-phone")

@@ -19,7 +19,12 @@ def test_delete_and_save_need_the_token(app, client):  # noqa: F811
     delete = f"/staff/canned-replies/{tpl.id}/delete"
     for headers in ({}, {"HX-Request": "true", "X-CSRFToken": "forged"}):
         assert client.post(delete, headers=headers).status_code == 400
-    assert client.post(f"/staff/canned-replies/{tpl.id}/edit", data={"title": "X", "body": "Y"}).status_code == 400
+    assert (
+        client.post(
+            f"/staff/canned-replies/{tpl.id}/edit", data={"title": "X", "body": "Y"}
+        ).status_code
+        == 400
+    )
     db.session.expire_all()
     assert db.session.get(CannedReply, tpl.id).title == "Reset"
 

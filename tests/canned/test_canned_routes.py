@@ -27,7 +27,9 @@ def tkt(requester):
     return make_ticket(requester, title="VPN drops every hour")
 
 
-def _make(author, title="Password reset", body="Hi {{ requester.first_name }}, use the link.", **kw):
+def _make(
+    author, title="Password reset", body="Hi {{ requester.first_name }}, use the link.", **kw
+):
     return canned.create_reply(author, canned.Fields(title=title, body=body, **kw))
 
 
@@ -68,7 +70,11 @@ def test_create_then_edit_then_delete(client, login_as, staff):
     resp = client.post(LIST + "new", data=form)
     assert resp.status_code == 303 and resp.headers["Location"].endswith(LIST)
     [row] = db.session.scalars(sa.select(CannedReply)).all()
-    assert (row.title, row.set_status, row.created_by_id) == ("Closing: no reply", "closed", staff.id)
+    assert (row.title, row.set_status, row.created_by_id) == (
+        "Closing: no reply",
+        "closed",
+        staff.id,
+    )
     assert "Canned reply “Closing: no reply” saved." in text(client.get(LIST))
 
     edit = LIST + f"{row.id}/edit"
@@ -120,7 +126,9 @@ def test_bad_input_is_a_422_beside_the_field(client, login_as, staff, data, fiel
 
 def test_preview_fills_a_sample_ticket_and_escapes_html(client, login_as, staff):
     login_as(staff)
-    body = "Hi {{ requester.first_name }} <script>alert(1)</script> #{{ ticket.id }} {{ agent.name }}"
+    body = (
+        "Hi {{ requester.first_name }} <script>alert(1)</script> #{{ ticket.id }} {{ agent.name }}"
+    )
     resp = client.post(LIST + "preview", data={"body": body}, headers=HX)
     page = text(resp)
     assert resp.status_code == 200
@@ -134,14 +142,18 @@ def test_preview_fills_a_sample_ticket_and_escapes_html(client, login_as, staff)
 def test_the_staff_ticket_page_has_the_picker_in_the_reply_form(client, login_as, staff, tkt):
     login_as(staff)
     page = text(client.get(f"/staff/tickets/{tkt.id}/"))
-    form = page[page.index('<form id="reply"') : page.index("</form>", page.index('<form id="reply"'))]
+    form = page[
+        page.index('<form id="reply"') : page.index("</form>", page.index('<form id="reply"'))
+    ]
     assert 'role="combobox"' in form
     assert f'hx-get="/staff/tickets/{tkt.id}/canned-replies"' in form
     assert 'name="canned_reply_id"' in form and 'name="canned_apply"' in form
 
 
 def test_search_offers_replies_filled_in_for_this_ticket(client, login_as, staff, tkt):
-    sly = _make(staff, title="<b>Bold</b> reset", body='Hi {{ requester.first_name }} "quoted" <i>x</i>')
+    sly = _make(
+        staff, title="<b>Bold</b> reset", body='Hi {{ requester.first_name }} "quoted" <i>x</i>'
+    )
     _make(staff, title="Closing", body="Bye", set_status="closed")
     login_as(staff)
     resp = client.get(f"/staff/tickets/{tkt.id}/canned-replies?q=reset", headers=HX)
@@ -166,13 +178,19 @@ def _send(client, ticket, **data):
     return client.post(f"/staff/tickets/{ticket.id}/responses/", data=form | data, headers=HX)
 
 
-def test_sending_a_reply_that_used_one_counts_it_and_applies_its_changes(client, login_as, staff, tkt):
+def test_sending_a_reply_that_used_one_counts_it_and_applies_its_changes(
+    client, login_as, staff, tkt
+):
     tpl = _make(staff, set_status="resolved", set_priority="high", assign_to_me=True)
     login_as(staff)
     resp = _send(client, tkt, canned_reply_id=str(tpl.id), canned_apply="1")
     assert resp.status_code == 200
     toast = resp.headers["HX-Trigger"]
-    assert "Reply sent; also set" in toast and "status Resolved" in toast and "assigned to you" in toast
+    assert (
+        "Reply sent; also set" in toast
+        and "status Resolved" in toast
+        and "assigned to you" in toast
+    )
     db.session.expire_all()
     ticket = db.session.get(Ticket, tkt.id)
     assert (ticket.status, ticket.priority, ticket.assigned_to_id) == ("resolved", "high", staff.id)
@@ -211,11 +229,16 @@ def test_a_refused_reply_keeps_the_pending_canned_reply(client, login_as, staff,
     resp = _send(client, tkt, content="", canned_reply_id=str(tpl.id), canned_apply="1")
     page = html.unescape(text(resp))
     assert resp.status_code == 422
-    assert "Used “Password reset”." in page and "Will also set: <strong data-canned-changes>status Resolved" in page
+    assert (
+        "Used “Password reset”." in page
+        and "Will also set: <strong data-canned-changes>status Resolved" in page
+    )
     assert db.session.get(CannedReply, tpl.id).usage_count == 0
 
 
-def test_a_canned_reply_sent_by_html_in_the_requester_name_is_escaped_on_the_page(client, login_as, staff):
+def test_a_canned_reply_sent_by_html_in_the_requester_name_is_escaped_on_the_page(
+    client, login_as, staff
+):
     sly = make_user("user", name="<img src=x onerror=alert(1)>")
     ticket = make_ticket(sly, title="Hi")
     tpl = _make(staff, body="Hello {{ requester.name }}")
@@ -223,4 +246,6 @@ def test_a_canned_reply_sent_by_html_in_the_requester_name_is_escaped_on_the_pag
     text_sent = canned.render(tpl, ticket, staff)
     resp = _send(client, ticket, content=text_sent, canned_reply_id=str(tpl.id))
     assert resp.status_code == 200
-    assert "<img src=x" not in text(resp) and "Hello &lt;img src=x onerror=alert(1)&gt;" in text(resp)
+    assert "<img src=x" not in text(resp) and "Hello &lt;img src=x onerror=alert(1)&gt;" in text(
+        resp
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, UndefinedError
 
 from portal.extensions import db
 from portal.models import CannedReply, TicketEvent
@@ -70,7 +70,10 @@ def test_text_in_names_and_titles_is_never_evaluated(agent):
         ("{{ lipsum(1000) }}", "Only plain placeholders"),
         ("{{ cycler.__init__.__globals__ }}", "Only plain placeholders"),
         ("{% for i in range(999999999) %}x{% endfor %}", "Tags such as {% for %}"),
-        ("{% for a in ticket.title %}{% for b in ticket.title %}x{% endfor %}{% endfor %}", "{% for %}"),
+        (
+            "{% for a in ticket.title %}{% for b in ticket.title %}x{% endfor %}{% endfor %}",
+            "{% for %}",
+        ),
         ("{% set x = 1 %}", "Tags such as {% set %}"),
         ("{% with x = 1 %}{% endwith %}", "Tags such as {% with %}"),
         ("{% filter upper %}x{% endfilter %}", "Tags such as {% filter %}"),
@@ -99,7 +102,7 @@ def test_the_sandbox_itself_refuses_unsafe_access_even_past_the_check():
     with pytest.raises(SecurityError):
         env.from_string("{{ t.__init__.__globals__ }}").render(t=canned.Fields("a", "b"))
     assert env.globals == {} and env.filters == {} and env.tests == {}
-    with pytest.raises(Exception):  # StrictUndefined: no range() to loop over
+    with pytest.raises(UndefinedError):  # StrictUndefined: no range() to loop over
         env.from_string("{% for i in range(10) %}{% endfor %}").render()
 
 
@@ -180,9 +183,9 @@ def test_search_titles_first_then_most_used(agent):
 
 
 def test_preview_uses_a_sample_ticket(agent):
-    assert canned.preview("Hi {{ requester.first_name }}, #{{ ticket.id }} — {{ agent.name }}", agent) == (
-        "Hi Alex, #123 — Sam Agent"
-    )
+    assert canned.preview(
+        "Hi {{ requester.first_name }}, #{{ ticket.id }} — {{ agent.name }}", agent
+    ) == ("Hi Alex, #123 — Sam Agent")
     with pytest.raises(TicketError):
         canned.preview("{{ config }}", agent)
 
@@ -195,7 +198,11 @@ def _events(ticket, field):
 
 def test_a_sent_reply_counts_once_and_applies_its_field_changes_audited(agent, tkt):
     reply_tpl = _make(
-        agent, set_status="resolved", set_priority="high", set_category="technical", assign_to_me=True
+        agent,
+        set_status="resolved",
+        set_priority="high",
+        set_category="technical",
+        assign_to_me=True,
     )
     sent = make_reply(tkt, agent, "Hi Uma")
     use = canned.record_use(str(reply_tpl.id), sent, agent, apply_changes=True)
@@ -250,4 +257,16 @@ def test_unknown_ids_use_nothing(agent, tkt, ident):
 
 def test_describe_changes(agent):
     reply_tpl = _make(agent, set_status="resolved", set_priority="urgent", assign_to_me=True)
-    assert canned.describe_changes(reply_tpl) == ["status Resolved", "priority Urgent", "assign to me"]
+    assert canned.describe_changes(reply_tpl) == [
+        "status Resolved",
+        "priority Urgent",
+        "assign to me",
+    ]
+
+
+def test_demo_replies_are_valid_and_seeded_once(agent, tkt):
+    assert canned.seed_demo_replies(agent) == 3
+    assert canned.seed_demo_replies(agent) == 0
+    for reply in canned.list_replies():
+        text = canned.render(reply, tkt, agent)
+        assert "Uma" in text and "{{" not in text
