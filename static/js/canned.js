@@ -45,6 +45,12 @@
     if (opts[index].scrollIntoView) opts[index].scrollIntoView({ block: "nearest" });
   }
 
+  // Results answer the text they were asked for (data-canned-q): an older answer that arrives
+  // after more typing is shown but not pre-selected, so Enter never inserts a stale match.
+  function fresh(p, option) {
+    return (option.getAttribute("data-canned-q") || "") === p.input.value.trim();
+  }
+
   function current(p) {
     return p.list.querySelector(".canned-option[aria-selected=true]");
   }
@@ -84,7 +90,16 @@
     var p = parts(e.detail.target);
     if (!p || e.detail.target !== p.list) return;
     open(p, document.activeElement === p.input);
-    if (options(p).length) highlight(p, 0);
+    if (options(p).length && fresh(p, options(p)[0])) highlight(p, 0);
+  });
+
+  // Typing makes the shown results stale: nothing is highlighted (so Enter inserts nothing)
+  // until the results for the new text arrive.
+  document.addEventListener("input", function (e) {
+    var p = e.target.getAttribute && e.target.getAttribute("role") === "combobox" ? parts(e.target) : null;
+    if (!p) return;
+    options(p).forEach(function (o) { o.setAttribute("aria-selected", "false"); });
+    p.input.removeAttribute("aria-activedescendant");
   });
 
   document.addEventListener("keydown", function (e) {
@@ -98,7 +113,9 @@
       highlight(p, at < 0 ? 0 : at + (e.key === "ArrowDown" ? 1 : -1));
     } else if (e.key === "Enter") {
       e.preventDefault(); // never sends the reply from the search field
-      if (!p.list.hidden && current(p)) choose(p, current(p));
+      var chosen = current(p);
+      // A highlighted stale result was chosen with the arrow keys: that is a choice too.
+      if (!p.list.hidden && chosen) choose(p, chosen);
     } else if (e.key === "Escape") {
       if (!p.list.hidden) {
         e.preventDefault();

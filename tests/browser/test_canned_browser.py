@@ -156,14 +156,19 @@ def test_picker_at_phone_width(live, new_page, login, screenshot):
     page = login(new_page(viewport=PHONE), staff)
     page.goto(f"/staff/tickets/{ticket_id}/")
     combo = page.get_by_role("combobox", name="Canned reply")
-    combo.fill("clos")
+    combo.click()  # focus shows every reply; typing fast and Enter never picks a stale one
+    page.keyboard.type("clos")
+    page.keyboard.press("Enter")
     expect(page.get_by_role("option", name=re.compile("Closing"))).to_be_visible()
     expect(page.get_by_role("option", name=re.compile("Password"))).to_have_count(0)
+    assert "reset link" not in page.locator("#reply textarea[name=content]").input_value()
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
     screenshot(page, "canned-picker-phone")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply textarea[name=content]")).to_have_value("Closing this.")
     page.goto("/staff/canned-replies/")
     expect(page.locator("tr", has_text="Closing: no reply")).to_be_visible()
     overflow = page.evaluate(
