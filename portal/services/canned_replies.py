@@ -388,13 +388,20 @@ class Use:
 
 
 def record_use(
-    canned_id: object, reply: TicketResponse, agent: User, *, apply_changes: bool
+    canned_id: object,
+    reply: TicketResponse,
+    agent: User,
+    *,
+    apply_changes: bool,
+    keep_status: bool = False,
 ) -> Use | None:
     """A sent reply used a canned reply: count it once (a replayed submit returns the same
     reply and counts nothing), note it in the ticket's history, and, when the agent kept them,
     apply its field changes through the ticket service (audited there).
 
-    None when there is no such canned reply (deleted meanwhile, or a made-up id).
+    keep_status: the agent chose the status themselves ("Send and resolve"), which wins over
+    the canned reply's. None when there is no such canned reply (deleted meanwhile, or a
+    made-up id).
     """
     ident = parse_id(canned_id)
     canned = db.session.get(CannedReply, ident) if ident else None
@@ -421,6 +428,8 @@ def record_use(
     )  # commits the count with the history entry
     db.session.refresh(canned)
     changes = field_changes(canned, agent) if apply_changes else {}
+    if keep_status:
+        changes.pop("status", None)
     if not changes:
         return Use(canned, {})
     try:

@@ -197,7 +197,11 @@ def _record_canned_use(form: StaffReplyForm, reply) -> str:
     if not form.canned_reply_id.data:
         return ""
     use = canned_service.record_use(
-        form.canned_reply_id.data, reply, current_user, apply_changes=form.canned_apply.data == "1"
+        form.canned_reply_id.data,
+        reply,
+        current_user,
+        apply_changes=form.canned_apply.data == "1",
+        keep_status=bool(form.resolve.data),
     )
     if use is None:
         return ""

@@ -249,3 +249,29 @@ def test_a_canned_reply_sent_by_html_in_the_requester_name_is_escaped_on_the_pag
     assert "<img src=x" not in text(resp) and "Hello &lt;img src=x onerror=alert(1)&gt;" in text(
         resp
     )
+
+
+def test_send_and_resolve_wins_over_the_canned_status(client, login_as, staff, tkt):
+    tpl = _make(staff, set_status="in_progress", set_priority="urgent")
+    login_as(staff)
+    resp = _send(client, tkt, resolve="1", canned_reply_id=str(tpl.id), canned_apply="1")
+    assert resp.status_code == 200
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, tkt.id)
+    assert (ticket.status, ticket.priority) == ("resolved", "urgent")
+
+
+@pytest.mark.parametrize("role", ["user", "anonymous"])
+def test_users_and_anonymous_change_nothing(client, login_as, staff, role):
+    tpl = _make(staff)
+    if role == "user":
+        login_as(make_user("user"))
+    for url, data in (
+        (LIST + "new", {"title": "Mine", "body": "x"}),
+        (LIST + f"{tpl.id}/edit", {"title": "Hijacked", "body": "x"}),
+        (LIST + f"{tpl.id}/delete", {}),
+    ):
+        resp = client.post(url, data=data)
+        assert resp.status_code == (403 if role == "user" else 302)
+    db.session.expire_all()
+    assert [r.title for r in db.session.scalars(sa.select(CannedReply))] == ["Password reset"]
