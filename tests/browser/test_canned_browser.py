@@ -84,7 +84,7 @@ def test_pick_a_canned_reply_in_the_reply_box_and_send_it(live, new_page, login,
     # The fresh form carries nothing over.
     expect(page.locator("[data-canned-pending]")).to_be_hidden()
 
-    page.get_by_role("link", name="Canned replies").first.click()
+    page.get_by_role("link", name="Manage canned replies").click()
     row = page.locator("tr", has_text="Password reset link")
     expect(row.locator(".canned-usage")).to_have_text("1 time")
     expect(page.locator("tr", has_text="Closing: no reply").locator(".canned-usage")).to_have_text(

@@ -42,7 +42,7 @@ def test_empty_list_says_what_they_are_for(client, login_as, staff):
     login_as(staff)
     page = text(client.get(LIST))
     assert "No canned replies yet." in page and "Write the first one" in page
-    # Linked from the site navigation for staff.
+    # Linked from the queue page.
     assert f'href="{LIST}"' in text(client.get("/staff/"))
 
 
