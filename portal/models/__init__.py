@@ -2,6 +2,7 @@
 
 from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # noqa: F401
 from portal.models.api_token import ApiToken
+from portal.models.canned import CannedReply
 from portal.models.kb import Article
 from portal.models.notification import Notification
 from portal.models.satisfaction import RATINGS, TicketSatisfaction
@@ -29,6 +30,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "AIConversation",
+    "CannedReply",
     "CATEGORIES",
     "CATEGORY_CHOICES",
     "LABELS",

@@ -12,7 +12,7 @@ from portal import events
 from portal.extensions import db
 from portal.models import Ticket, User
 from portal.models.base import utcnow
-from portal.services import sla
+from portal.services import canned_replies, sla
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.cache import clear_queue_counts
@@ -220,6 +220,7 @@ def seed_demo_data(
         people[email].categories = categories
     db.session.commit()
     seed_articles(people["sam@demo.test"])
+    canned_replies.seed_demo_replies(people["sam@demo.test"])
     staff = [u for u in people.values() if u.is_staff]
     customers = [u for u in people.values() if u.role == "user"]
     now = utcnow()

@@ -34,8 +34,8 @@ from portal import events
 from portal.extensions import db
 from portal.models import Notification, Ticket, TicketParticipant, TicketResponse, User
 from portal.models.base import MAX_ID, utcnow
-from portal.services import mail_transport
 from portal.models.satisfaction import RATING_LABELS, RATINGS
+from portal.services import mail_transport
 from portal.services import satisfaction_links as satisfaction
 from portal.services.errors import NotFound
 

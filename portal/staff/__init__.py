@@ -5,4 +5,11 @@ from portal.security import require_staff
 bp = Blueprint("staff", __name__)
 bp.before_request(require_staff)
 
-from portal.staff import ai_routes, merge_routes, queue_routes, report_routes, routes  # noqa: E402,F401
+from portal.staff import (  # noqa: E402,F401
+    ai_routes,
+    canned_routes,
+    merge_routes,
+    queue_routes,
+    report_routes,
+    routes,
+)

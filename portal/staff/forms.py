@@ -27,6 +27,10 @@ class StaffReplyForm(FlaskForm):
     # "Send and resolve": the version the page showed, so a stale form cannot resolve.
     resolve = BooleanField(default=False)
     version = IntegerField(validators=[Optional()], widget=HiddenInput())
+    # Canned reply picked in the reply box: counted when sent; its field changes applied when
+    # canned_apply is "1" (the agent can remove them before sending).
+    canned_reply_id = HiddenField()
+    canned_apply = HiddenField()
 
 
 class TicketFieldsForm(FlaskForm):
@@ -78,3 +82,30 @@ class BulkUpdateForm(FlaskForm):
     action = HiddenField()
     versions = HiddenField()
     back = HiddenField()
+
+
+class CannedReplyForm(FlaskForm):
+    """A named reply; lengths, placeholders and the unique title are checked by the service."""
+
+    title = StringField("Title")
+    body = TextAreaField(
+        "Text",
+        description="Placeholders: {{ requester.first_name }}, {{ requester.name }}, "
+        "{{ ticket.id }}, {{ ticket.title }}, {{ agent.name }}, {{ agent.first_name }}.",
+    )
+    set_status = SelectField(
+        "Also set status",
+        choices=select_choices([("", "Leave as is")] + STATUS_CHOICES),
+        validate_choice=False,  # the service checks it and names the field
+    )
+    set_priority = SelectField(
+        "Also set priority",
+        choices=select_choices([("", "Leave as is")] + PRIORITY_CHOICES),
+        validate_choice=False,  # the service checks it and names the field
+    )
+    set_category = SelectField(
+        "Also set category",
+        choices=select_choices([("", "Leave as is")] + CATEGORY_CHOICES),
+        validate_choice=False,  # the service checks it and names the field
+    )
+    assign_to_me = BooleanField("Also assign the ticket to the agent who sends it")

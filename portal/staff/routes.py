@@ -10,6 +10,7 @@ from portal.forms import EmptyForm
 from portal.htmx import hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
 from portal.services import ai_suggestions
+from portal.services import canned_replies as canned_service
 from portal.services import merge as merge_service
 from portal.services import queue as queue_service
 from portal.services import satisfaction as satisfaction_service
@@ -194,9 +195,33 @@ def reply_create(ticket_id: int):
             form.version.data = db.session.get(Ticket, ticket.id).version
         return _failed(ticket, e, reply_form=form)
     _record_suggestion_use(form, reply)
+    canned = _record_canned_use(form, reply)
     if form.internal.data:
-        return _updated(ticket, "Note added")
-    return _updated(ticket, "Reply sent and ticket resolved" if resolve else "Reply sent")
+        return _updated(ticket, "Note added" + canned)
+    return _updated(
+        ticket, ("Reply sent and ticket resolved" if resolve else "Reply sent") + canned
+    )
+
+
+def _record_canned_use(form: StaffReplyForm, reply) -> str:
+    """A reply that used a canned reply: counted once, its kept field changes applied (through
+    the ticket service, audited); the words added to the toast."""
+    if not form.canned_reply_id.data:
+        return ""
+    use = canned_service.record_use(
+        form.canned_reply_id.data,
+        reply,
+        current_user,
+        apply_changes=form.canned_apply.data == "1",
+        keep_status=bool(form.resolve.data),
+    )
+    if use is None:
+        return ""
+    if use.error:
+        return f"; the canned reply's changes were not applied: {use.error}"
+    if use.changed:
+        return "; also set " + ", ".join(canned_service.describe_changed(use.changed))
+    return ""
 
 
 def _record_suggestion_use(form: StaffReplyForm, reply) -> None:

@@ -41,6 +41,7 @@
     var caret = before.length + lead.length + text.length;
     box.setSelectionRange(caret, caret);
   }
+  window.portalInsertAtCursor = insertAtCursor; // also used by canned.js
 
   function syncPublicOnly(form) {
     var internal = form.querySelector("input[name=internal]");
