@@ -3,6 +3,7 @@
 from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # noqa: F401
 from portal.models.api_token import ApiToken
 from portal.models.kb import Article
+from portal.models.mail import FailedMail, MailMessage
 from portal.models.notification import Notification
 from portal.models.setting import Setting
 from portal.models.ticket import (
@@ -28,7 +29,9 @@ __all__ = [
     "AIConversation",
     "CATEGORIES",
     "CATEGORY_CHOICES",
+    "FailedMail",
     "LABELS",
+    "MailMessage",
     "Notification",
     "PRIORITIES",
     "PRIORITY_CHOICES",
