@@ -25,9 +25,11 @@ EX_TEMPFAIL = 75
 def register_mail_cli(app: Flask) -> None:
     @app.cli.command("mail-in")
     @click.option("--source", default="pipe", show_default=True, help="Recorded with failures.")
-    def mail_in(source: str) -> None:
-        """Take in one RFC 5322 message from standard input (an MTA pipe transport)."""
-        raw = click.get_binary_stream("stdin").read()
+    @click.argument("message", type=click.File("rb"), default="-")
+    def mail_in(source: str, message) -> None:
+        """Take in one RFC 5322 message from standard input (an MTA pipe transport), or from
+        the file MESSAGE."""
+        raw = message.read()
         try:
             result = mail_ingest.ingest(raw, source=source[:10])
         except Exception as e:  # ingest keeps its own failures; this is the database gone

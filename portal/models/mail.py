@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from portal.extensions import db
 from portal.models.base import utcnow
+from portal.models.ticket import Ticket
 
 MESSAGE_ID_MAX = 255
 DIRECTIONS = ("in", "out")
@@ -29,8 +30,8 @@ class MailMessage(db.Model):
     message_id: so.Mapped[str] = so.mapped_column(sa.String(MESSAGE_ID_MAX), unique=True)
     # "in": a mail we received; "out": a notification we sent.
     direction: so.Mapped[str] = so.mapped_column(sa.String(3))
-    # An inbound mail's row is committed with the ticket it makes (the unique message_id then
-    # refuses a second copy racing in), and the ticket's id is filled in right after.
+    # An inbound mail's row is inserted in the same flush as the ticket or reply it makes (the
+    # unique message_id then refuses a second copy racing in); None once that ticket is gone.
     ticket_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("tickets.id", ondelete="CASCADE")
     )
@@ -38,6 +39,8 @@ class MailMessage(db.Model):
         sa.ForeignKey("ticket_responses.id", ondelete="SET NULL")
     )
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    ticket: so.Mapped[Ticket | None] = so.relationship()
 
     def __repr__(self) -> str:
         return f"<MailMessage {self.direction} {self.message_id} ticket={self.ticket_id}>"

@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -293,16 +295,12 @@ def _ingest(raw: bytes) -> IngestResult:
     body = mail_parse.latest_reply(mail.text) or NO_TEXT
     if follow_up_of is not None:
         body = f"Follow-up to closed ticket #{follow_up_of.id}.\n\n{body}"
-    if record is not None:
-        db.session.add(record)  # committed with the ticket: a second copy racing in is refused
-    ticket = ticket_service.create_ticket(
-        author,
-        title=_title(mail.subject),
-        description=_cut(body, ticket_service.DESCRIPTION_MAX),
-    )
-    if record is not None:
-        record.ticket_id = ticket.id
-        db.session.commit()
+    with _recorded_with_new_ticket(record):
+        ticket = ticket_service.create_ticket(
+            author,
+            title=_title(mail.subject),
+            description=_cut(body, ticket_service.DESCRIPTION_MAX),
+        )
     log.info("%s → new ticket #%s", label, ticket.id)
     return IngestResult(
         "created",
@@ -310,6 +308,30 @@ def _ingest(raw: bytes) -> IngestResult:
         ticket_id=ticket.id,
         attachments=mail.attachments,
     )
+
+
+@contextmanager
+def _recorded_with_new_ticket(record: MailMessage | None) -> Iterator[None]:
+    """Insert the mail's Message-ID row in the same flush as the ticket create_ticket makes:
+    one commit holds both (a second copy racing in fails on the unique Message-ID and makes no
+    ticket), and the acknowledgement, sent right after that commit, already threads on it."""
+    if record is None:
+        yield
+        return
+    session = db.session()
+
+    def attach(sess, _context, _instances) -> None:
+        if record.ticket is None:
+            new = [obj for obj in sess.new if isinstance(obj, Ticket)]
+            if new:
+                record.ticket = new[0]
+
+    db.session.add(record)
+    sa.event.listen(session, "before_flush", attach)
+    try:
+        yield
+    finally:
+        sa.event.remove(session, "before_flush", attach)
 
 
 def _cut(text: str, maximum: int) -> str:

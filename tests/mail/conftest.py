@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from email.message import EmailMessage
@@ -102,7 +103,7 @@ def _dovecot_binary() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory):
+def dovecot():
     """A private Dovecot: passwd-file user `tester`, plaintext password, maildir in a temp dir.
     Yields (host, port, user, password). Skipped only when dovecot is not installed (scripts/test
     installs dovecot-imapd as root; on CI a missing dovecot fails)."""
@@ -111,12 +112,14 @@ def dovecot(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail("dovecot is not installed: scripts/test installs dovecot-imapd")
         pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
-    root = tmp_path_factory.mktemp("dovecot")
+    # Not under pytest's temp dir (mode 0700): Dovecot's auth and mail processes run as other
+    # users and must read the passwd file and write the maildirs.
+    root = Path(tempfile.mkdtemp(prefix="portal-dovecot-"))
+    root.chmod(0o755)
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir()
     if os.getuid() == 0:
         uid = gid = 65534  # dovecot refuses to store mail as root: nobody owns the maildirs
-        root.chmod(0o755)
         for sub in ("mail", "home"):
             (root / sub).chmod(0o777)
     else:
@@ -137,6 +140,7 @@ def dovecot(tmp_path_factory):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, root: Path) -> None:

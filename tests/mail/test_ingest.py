@@ -32,9 +32,10 @@ def test_unknown_sender_gets_a_ticket_and_an_account_without_a_password():
     assert users.authenticate("uma@example.test", "") is None
     assert not ticket.user.check_password("")
     # Made by the one service path: the same audit event as a web ticket.
-    assert db.session.scalar(
-        sa.select(TicketEvent.field).where(TicketEvent.ticket_id == ticket.id)
-    ) == "created"
+    assert (
+        db.session.scalar(sa.select(TicketEvent.field).where(TicketEvent.ticket_id == ticket.id))
+        == "created"
+    )
 
 
 def test_known_sender_by_address_in_any_case():
