@@ -35,10 +35,10 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.models import FailedMail, MailMessage, Ticket, TicketParticipant, User
-from portal.models.base import MAX_ID, utcnow
+from portal.models.base import MAX_ID, parse_id, utcnow
 from portal.services import mail_parse, users
 from portal.services import tickets as ticket_service
-from portal.services.errors import NotFound, TicketError
+from portal.services.errors import NotFound
 from portal.services.mail_parse import Attachment, ParsedMail
 
 log = logging.getLogger(__name__)
@@ -355,7 +355,7 @@ def _author(mail: ParsedMail) -> User | None:
     if user is not None:
         return None if (user.is_bot or not user.active) else user
     name = mail.sender_name or mail.sender.split("@", 1)[0]
-    user = User(email=mail.sender, name=name[:100], role="user")
+    user = User(email=users.normalise_email(mail.sender), name=name[:100], role="user")
     user.password_hash = ""  # no password logs in until they set one through a reset
     db.session.add(user)
     try:
@@ -398,8 +398,6 @@ def _thread(mail: ParsedMail, ours: set[str]) -> tuple[Ticket | None, str]:
 
 
 def _ticket(raw_id: str) -> Ticket | None:
-    from portal.models.base import parse_id
-
     ident = parse_id(raw_id)
     return db.session.get(Ticket, ident) if ident else None
 
@@ -423,6 +421,3 @@ def _may_reply(author: User, ticket: Ticket) -> bool:
         )
         is not None
     )
-
-
-__all__ = ["IngestResult", "TicketError", "ingest", "retry_failed"]
