@@ -183,15 +183,17 @@ class _TextFromHTML(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.divs: list[bool] = []  # open <div>s: True for a mail client's quoted block
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIP:
             self.skipping += 1
-        elif tag == "div" and any(
-            k == "class" and v and ("gmail_quote" in v or "moz-cite-prefix" in v) for k, v in attrs
-        ):
-            self.skipping += 1
-            self.parts.append("\x00quote")
+        elif tag == "div":
+            classes = " ".join(v or "" for k, v in attrs if k == "class")
+            quote = "gmail_quote" in classes or "moz-cite-prefix" in classes
+            self.divs.append(quote)
+            if quote:
+                self.skipping += 1
         if tag in self.BLOCK:
             self.parts.append("\n")
         if tag == "li" and not self.skipping:
@@ -203,6 +205,8 @@ class _TextFromHTML(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+        elif tag == "div" and self.divs and self.divs.pop() and self.skipping:
             self.skipping -= 1
         if tag in self.BLOCK:
             self.parts.append("\n")
@@ -217,7 +221,7 @@ def html_to_text(markup: str) -> str:
     try:
         parser.feed(markup)
         parser.close()
-        text = "".join(p for p in parser.parts if p != "\x00quote")
+        text = "".join(parser.parts)
     except Exception:  # never: but a broken page must still give something
         text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
     lines = [" ".join(line.split()) for line in text.split("\n")]

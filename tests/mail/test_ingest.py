@@ -318,3 +318,14 @@ def test_an_error_while_taking_in_keeps_the_mail_and_a_later_try_clears_it(monke
     monkeypatch.undo()
     assert ingest(raw).outcome == "created"
     assert count(FailedMail) == 0
+
+
+def test_html_reply_drops_the_mail_clients_quoted_block():
+    ticket, _ = _mailed_ticket()
+    html = (
+        '<div dir="ltr">Fixed now, thanks.<div class="gmail_quote">On Mon, Support wrote:'
+        "<div>Please restart <b>it</b>.</div></div></div><div>PS: tray 2 too.</div>"
+    )
+    result = ingest(make_mail(subject=f"Re: [#{ticket.id}]", html=html))
+    reply = db.session.get(TicketResponse, result.response_id)
+    assert reply.content == "Fixed now, thanks.\n\nPS: tray 2 too."
