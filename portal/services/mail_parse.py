@@ -204,9 +204,8 @@ class _TextFromHTML(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag == "div" and self.divs and self.divs.pop() and self.skipping:
+        closes_quote = tag == "div" and bool(self.divs) and self.divs.pop()
+        if (tag in self.SKIP or closes_quote) and self.skipping:
             self.skipping -= 1
         if tag in self.BLOCK:
             self.parts.append("\n")
