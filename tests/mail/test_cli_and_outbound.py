@@ -113,3 +113,21 @@ def test_failed_send_stores_no_message_id(app):
     make_ticket(make_user("user"), title="x")
     db.session.expire_all()
     assert count(MailMessage) == 0
+
+
+def test_database_down_keeps_the_mail_in_a_file_and_asks_the_mta_to_retry(
+    app, monkeypatch, tmp_path
+):
+    from portal.services import mail_ingest
+
+    def broken(raw):
+        raise RuntimeError("no such table: tickets")
+
+    monkeypatch.setattr(mail_ingest, "_ingest", broken)
+    monkeypatch.setattr(mail_ingest, "FailedMail", None)  # the failed-mail table is gone too
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    raw = make_mail()
+    result = mail_in(app, raw)
+    assert result.exit_code == 75
+    (kept,) = (tmp_path / "failed-mail").iterdir()
+    assert kept.read_bytes() == raw
