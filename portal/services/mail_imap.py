@@ -8,7 +8,8 @@ trusted network). Percent-encode special characters in the user and password.
 Unseen messages are fetched with BODY.PEEK (which leaves them unseen) and each is marked
 \\Seen only after the ingest has committed its ticket or reply, or deliberately ignored it, or
 kept it as failed mail for good (too large). A message the ingest failed on stays unseen and is
-tried again on the next poll (its copy is on the admin's "Failed mail" page meanwhile).
+tried again on the next poll (its copy is on the admin's "Failed mail" page meanwhile), up to
+MAX_ATTEMPTS polls; then it is marked seen too and waits on that page for an admin's retry.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0
 BATCH = 100  # messages per poll; the rest wait for the next one
+# A message that failed this many polls is marked seen: its copy stays on the "Failed mail"
+# page, and a poison message stops being re-read every minute.
+MAX_ATTEMPTS = 5
 
 
 class ImapConfigError(ValueError):
@@ -140,7 +144,8 @@ def poll(url: str | None = None) -> PollResult:
                 continue
             result.fetched += 1
             outcome = mail_ingest.ingest(raw, source="imap")
-            if outcome.kept or outcome.permanent:
+            done = outcome.permanent or (outcome.failed_id and outcome.attempts >= MAX_ATTEMPTS)
+            if outcome.kept or done:
                 conn.uid("STORE", uid, "+FLAGS", "(\\Seen)")
                 result.kept += 1
             else:

@@ -64,6 +64,7 @@ class IngestResult:
     # True when the mail was too large: retrying the same bytes cannot help (IMAP marks it
     # seen, the pipe tells the MTA to bounce it); False for an error worth another try.
     permanent: bool = False
+    attempts: int = 0  # how often these bytes failed (a FailedMail row's count)
     attachments: list[Attachment] = field(default_factory=list)
 
     @property
@@ -184,7 +185,9 @@ def _failed(raw: bytes, source: str, reason: str, *, permanent: bool) -> IngestR
             row.reason = reason[:255]
             row.last_tried_at = utcnow()
         db.session.commit()
-        return IngestResult("failed", reason, failed_id=row.id, permanent=permanent)
+        return IngestResult(
+            "failed", reason, failed_id=row.id, permanent=permanent, attempts=row.attempts
+        )
     except Exception:
         db.session.rollback()
         log.exception("could not keep failed mail in the database; writing it to a file")

@@ -109,3 +109,19 @@ def test_poll_interval():
         os.environ.pop("MAIL_IMAP_URL")
         os.environ.pop("MAIL_IMAP_POLL_SECONDS")
     assert not tasks.imap_poll_due(datetime(2026, 1, 1, 10, 5))
+
+
+def test_a_message_that_keeps_failing_is_left_to_the_admin(app, mailbox, monkeypatch):
+    mailbox.append(make_mail(subject="Poison"))
+
+    def broken(*a, **kw):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ticket_service, "create_ticket", broken)
+    for _ in range(mail_imap.MAX_ATTEMPTS - 1):
+        assert mail_imap.poll().left_unseen == 1
+    assert mail_imap.poll().kept == 1
+    assert mailbox.unseen() == 0
+    db.session.expire_all()
+    (row,) = db.session.query(FailedMail).all()
+    assert row.attempts == mail_imap.MAX_ATTEMPTS and row.source == "imap"
