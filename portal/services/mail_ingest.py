@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 NO_SUBJECT = "(no subject)"
 NO_TEXT = "(This e-mail had no text.)"
+CUT = "\n\n[… the rest of this e-mail was cut]"
+# Characters of a body the reply parser reads: more than any ticket keeps, and a bound on its
+# time (its regular expressions take seconds per megabyte).
+SCAN_MAX = 100_000
 _TOKEN = re.compile(r"\[#([0-9]{1,10})\]")
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rif)\s*(\[\d+\])?\s*:\s*)+", re.I)
 
@@ -278,7 +282,7 @@ def _ingest(raw: bytes) -> IngestResult:
 
     record = MailMessage(message_id=mail.message_id, direction="in") if mail.message_id else None
     if target is not None:
-        body = _cut(mail_parse.latest_reply(mail.text) or NO_TEXT, ticket_service.REPLY_MAX)
+        body = _new_words(mail.text, ticket_service.REPLY_MAX)
         if record is not None:
             record.ticket_id = target.id
             db.session.add(record)  # committed with the reply, in add_reply's commit
@@ -295,7 +299,7 @@ def _ingest(raw: bytes) -> IngestResult:
             attachments=mail.attachments,
         )
 
-    body = mail_parse.latest_reply(mail.text) or NO_TEXT
+    body = _new_words(mail.text, ticket_service.DESCRIPTION_MAX - 40)
     if follow_up_of is not None:
         body = f"Follow-up to closed ticket #{follow_up_of.id}.\n\n{body}"
     with _recorded_with_new_ticket(record):
@@ -337,11 +341,18 @@ def _recorded_with_new_ticket(record: MailMessage | None) -> Iterator[None]:
         sa.event.remove(session, "before_flush", attach)
 
 
+def _new_words(text: str, maximum: int) -> str:
+    """The mail's new words (quotes and signature cut), at most `maximum` characters."""
+    body = mail_parse.latest_reply(text[:SCAN_MAX]) or NO_TEXT
+    if len(text) > SCAN_MAX:
+        body += CUT
+    return _cut(body, maximum)
+
+
 def _cut(text: str, maximum: int) -> str:
     if len(text) <= maximum:
         return text
-    marker = "\n\n[… the rest of this e-mail was cut]"
-    return text[: maximum - len(marker)] + marker
+    return text[: maximum - len(CUT)] + CUT
 
 
 def _title(subject: str) -> str:
