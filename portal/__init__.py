@@ -127,10 +127,12 @@ def _register_cli(app: Flask) -> None:
     from portal.ai.cli import build_cli
     from portal.api.auth import register_cli as register_api_cli
     from portal.cli import register_cli
+    from portal.mail_cli import register_mail_cli
     from portal.services.settings import thresholds
 
     register_cli(app)
     register_api_cli(app)
+    register_mail_cli(app)
     app.cli.add_command(build_cli(thresholds))
 
 

@@ -66,6 +66,19 @@ class Config:
     # Kept as text: the notification service reads it and falls back on a bad value.
     SMTP_RETRY_DELAY = os.environ.get("SMTP_RETRY_DELAY") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "support@localhost")
+    # Where replies to notifications go (the mailbox `flask mail-in` or IMAP polling reads).
+    MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO") or None
+    # Mail in: a larger message is kept on the admin's "Failed mail" page, not taken in.
+    MAIL_MAX_BYTES = os.environ.get("MAIL_MAX_BYTES") or None
+    # IMAP polling: imaps://user:password@host:993/INBOX (or imap:// with STARTTLS).
+    MAIL_IMAP_URL = os.environ.get("MAIL_IMAP_URL") or None
+    MAIL_IMAP_POLL_SECONDS = os.environ.get("MAIL_IMAP_POLL_SECONDS") or "60"
+    MAIL_IMAP_ALLOW_INSECURE_AUTH = os.environ.get("MAIL_IMAP_ALLOW_INSECURE_AUTH", "").lower() in (
+        "1",
+        "true",
+    )
+    MAIL_IMAP_CA_FILE = os.environ.get("MAIL_IMAP_CA_FILE") or None
+    MAIL_IMAP_TIMEOUT = os.environ.get("MAIL_IMAP_TIMEOUT") or "30"
     # The public address, for links in emails sent by task workers (no request to read it from).
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "").lower() in ("1", "true")

@@ -18,7 +18,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.ai import trainer
 from portal.config import INSTANCE
-from portal.services import ai_triage, first_answer, notifications, sla_sweep
+from portal.services import ai_triage, first_answer, mail_imap, notifications, sla_sweep
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,33 @@ def sla_sweep_task() -> None:
                 len(result.escalated),
                 len(result.closed),
             )
+
+
+def imap_poll_due(now) -> bool:
+    """The scheduler asks each minute: poll every MAIL_IMAP_POLL_SECONDS (rounded up to whole
+    minutes, huey's resolution; at least one), only when MAIL_IMAP_URL is set."""
+    if not os.environ.get("MAIL_IMAP_URL"):
+        return False
+    try:
+        seconds = float(os.environ.get("MAIL_IMAP_POLL_SECONDS") or 60)
+    except ValueError:
+        seconds = 60.0
+    every = max(1, int(-(-seconds // 60)))
+    return (now.hour * 60 + now.minute) % every == 0
+
+
+@huey.periodic_task(imap_poll_due, name="mail.imap_poll")
+def poll_mailbox() -> str:
+    """Read new mail from MAIL_IMAP_URL into tickets; an unreachable server waits for the next
+    run (messages stay unseen on it)."""
+    with app_context():
+        if not current_app.config.get("MAIL_IMAP_URL"):
+            return "off"
+        try:
+            return str(mail_imap.poll())
+        except Exception as e:
+            log.error("IMAP poll failed: %s", e)
+            return f"error: {e}"
 
 
 # Messages a worker of the previous release queued (or scheduled, like email retries) name

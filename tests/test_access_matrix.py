@@ -154,6 +154,15 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("admin.user_active", "POST"): Access(
         "/admin/users/{user}/active", (*_ADMIN_ONLY, _R("/admin/users"))
     ),
+    # Failed mail: no row exists here, so an admin gets a 404 (tests/mail covers the rest).
+    ("admin.failed_mail_list", "GET"): Access("/admin/mail/failed", (*_ADMIN_ONLY, 200)),
+    ("admin.failed_mail_detail", "GET"): Access("/admin/mail/failed/999999", (*_ADMIN_ONLY, 404)),
+    ("admin.failed_mail_retry", "POST"): Access(
+        "/admin/mail/failed/999999/retry", (*_ADMIN_ONLY, 404)
+    ),
+    ("admin.failed_mail_delete", "POST"): Access(
+        "/admin/mail/failed/999999/delete", (*_ADMIN_ONLY, 404)
+    ),
 }
 
 

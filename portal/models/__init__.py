@@ -4,6 +4,7 @@ from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # n
 from portal.models.api_token import ApiToken
 from portal.models.canned import CannedReply
 from portal.models.kb import Article
+from portal.models.mail import FailedMail, MailMessage
 from portal.models.notification import Notification
 from portal.models.satisfaction import RATINGS, TicketSatisfaction
 from portal.models.saved_view import SavedView
@@ -33,7 +34,9 @@ __all__ = [
     "CannedReply",
     "CATEGORIES",
     "CATEGORY_CHOICES",
+    "FailedMail",
     "LABELS",
+    "MailMessage",
     "Notification",
     "PRIORITIES",
     "PRIORITY_CHOICES",

@@ -35,7 +35,7 @@ from portal.extensions import db
 from portal.models import Notification, Ticket, TicketParticipant, TicketResponse, User
 from portal.models.base import MAX_ID, utcnow
 from portal.models.satisfaction import RATING_LABELS, RATINGS
-from portal.services import mail_transport
+from portal.services import mail_threading, mail_transport
 from portal.services import satisfaction_links as satisfaction
 from portal.services.errors import NotFound
 
@@ -202,18 +202,45 @@ def _rating_lines(note: Notification) -> list[str]:
 
 
 def build_email(note: Notification) -> EmailMessage:
+    """The notice as an e-mail, threaded per ticket (mail_threading): "[#123]" in the subject,
+    a stored Message-ID, Reply-To the support address. A reply notice carries the reply."""
     msg = EmailMessage()
-    msg["Subject"] = _short(note.message, 120)
-    msg["From"] = current_app.config.get("MAIL_FROM") or "support@localhost"
+    subject = _short(note.message, 120)
+    if note.ticket_id is not None:
+        subject = f"[#{note.ticket_id}] {subject}"
+    msg["Subject"] = subject
+    msg["From"] = mail_threading.mail_from()
     msg["To"] = note.user.email
     lines = [f"Hello {note.user.name},", "", note.message]
+    reply = _reply_for(note)
+    if reply is not None:
+        lines += ["", "-" * 40, reply.content, "-" * 40]
     link = _ticket_link(note)
     if link:
         lines += ["", f"Open it here: {link}"]
     lines += _rating_lines(note)
+    if note.ticket_id is not None and mail_threading.replies_come_back():
+        lines += ["", "You can answer by replying to this e-mail."]
     lines += ["", "You receive this because you have an account on the support portal."]
     msg.set_content("\n".join(lines))
+    mail_threading.add_thread_headers(msg, note.ticket_id)
     return msg
+
+
+def _reply_for(note: Notification) -> TicketResponse | None:
+    """The public reply a "reply" notice is about: the ticket's newest one at its time."""
+    if note.kind != "reply" or note.ticket_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(TicketResponse)
+        .where(
+            TicketResponse.ticket_id == note.ticket_id,
+            TicketResponse.is_internal.is_(False),
+            TicketResponse.created_at <= note.created_at,
+        )
+        .order_by(TicketResponse.created_at.desc(), TicketResponse.id.desc())
+        .limit(1)
+    )
 
 
 def retry_delay() -> float:

@@ -25,8 +25,9 @@ def test_new_ticket_emails_the_user(client, login_as, user, smtp_server):
     assert envelope.rcpt_tos == [user.email]
     assert envelope.mail_from == "support@portal.test"
     text = envelope.content.decode()
-    assert "Subject: We received your ticket #" in text
     ticket = db.session.scalar(sa.select(Ticket))
+    # The ticket's token leads the subject, so a reply by mail threads back (tests/mail).
+    assert f"Subject: [#{ticket.id}] We received your ticket #{ticket.id}" in text
     assert f"/tickets/{ticket.id}/" in text
     note = only_notification(user)
     assert note.email_status == "sent" and note.emailed_at is not None
