@@ -18,7 +18,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 
 from portal.ai import trainer
 from portal.config import INSTANCE
-from portal.services import ai_triage, first_answer, notifications
+from portal.services import accounts, ai_triage, first_answer, notifications
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,18 @@ def send_notification_email(notification_id: int, task=None) -> str:
             # Anything else (a bug, the database refusing to record "sent") must not make huey
             # run the task again: the mail may already have gone out.
             log.exception("email task for notification %s failed", notification_id)
+            return "error"
+
+
+@huey.task(name="accounts.password_mail")
+def send_password_mail(user_id: int, purpose: str) -> str:
+    """An invitation or reset link, made and mailed by the worker (the token never sits in
+    the queue). Off the request path, so a reset answers alike for known and unknown addresses."""
+    with app_context():
+        try:
+            return accounts.send_password_mail(user_id, purpose)
+        except Exception:
+            log.exception("password mail for user %s failed", user_id)
             return "error"
 
 
