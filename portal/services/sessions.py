@@ -21,7 +21,7 @@ def user_for_session_id(value: str) -> User | None:
     """The account a session id names, or None when the id is malformed or revoked."""
     id_part, _, stamp = (value or "").partition(":")
     user_id = parse_id(id_part)
-    if user_id is None:
+    if user_id is None or not stamp.isascii():  # stamps are hex
         return None
     user = db.session.get(User, user_id)
     if user is None:
