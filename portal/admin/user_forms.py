@@ -23,7 +23,7 @@ class UserCreateForm(FlaskForm):
     name = StringField(
         "Name",
         filters=[_strip],
-        validators=[DataRequired("Enter the person's name."), Length(max=100)],
+        validators=[DataRequired("Enter a name."), Length(max=100)],
     )
     email = EmailField(
         "Email",

@@ -49,7 +49,7 @@ def create_user(
     by a set-password link. Raises TicketError naming the field."""
     name = _clean(name)
     if not name:
-        raise TicketError("Enter the person's name.", field="name")
+        raise TicketError("Enter a name.", field="name")
     if len(name) > NAME_MAX:
         raise TicketError(f"Keep the name under {NAME_MAX} characters.", field="name")
     email = users.normalise_email(email)
