@@ -51,14 +51,12 @@ def _behaviour(
 ) -> Behaviour:
     off = [k for k in needs if not values.get(k)]
     on = not off
-    statement = (
-        f"{title} are ON: {on_text}" if on else f"{title} are OFF because {_quoted(off)} off."
-    )
     return Behaviour(
         key=key,
         title=title,
         on=on,
-        statement=statement,
+        headline=f"{title} are {'ON' if on else 'OFF'}",
+        detail=on_text if on else f"because {_quoted(off)} off.",
         switches=tuple((k, _label(k), bool(values.get(k))) for k in needs),
     )
 
