@@ -6,6 +6,8 @@ SMTP configured it is mailed; without, the admin sees it once on screen.
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -18,6 +20,8 @@ from portal.services import accounts, notifications, password_tokens
 from portal.services import queue as queue_service
 from portal.services.errors import TicketError
 
+log = logging.getLogger(__name__)
+
 
 def _form_page(form: UserCreateForm, status: int = 200):
     page = render_template(
@@ -29,15 +33,27 @@ def _form_page(form: UserCreateForm, status: int = 200):
 def _invitation_sent(user: User):
     """Mail the link, or show it once when mail is not configured."""
     hours = password_tokens.lifetime_hours(password_tokens.INVITE)
+    queued = False
     if notifications.mail_configured():
-        tasks.send_password_mail(user.id, password_tokens.INVITE)
+        try:
+            tasks.send_password_mail(user.id, password_tokens.INVITE)
+            queued = True
+        except Exception:  # the queue is down: show the link instead of losing it
+            log.exception("could not queue the invitation mail for user %s", user.id)
+    if queued:
         flash(
             f"Invitation e-mailed to {user.email}. The link works once, for {hours} hours.",
             "success",
         )
         return redirect(url_for("admin.user_list"), 303)
     link = accounts.password_link(user, password_tokens.INVITE)
-    return render_template("admin/user_invited.html", person=user, link=link, hours=hours)
+    return render_template(
+        "admin/user_invited.html",
+        person=user,
+        link=link,
+        hours=hours,
+        mail_on=notifications.mail_configured(),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
