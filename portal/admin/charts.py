@@ -16,7 +16,7 @@ W, H = 640, 240
 # font size static/css/app.css gives them: labels stay at least 12 px on screen however
 # narrow the chart is drawn (see the .ai-chart container queries there).
 PAD_L, PAD_R, PAD_T, PAD_B = 8, 8, 30, 38
-X_LABELS = 6  # at most, so that labels never touch at the largest font size
+X_LABELS = 5  # at most, so that labels never touch at the largest font size
 PALETTE = ["#2754c5", "#6941c6", "#067647", "#b54708", "#b42318", "#475467"]
 
 
@@ -82,11 +82,22 @@ class Chart:
     def x_ticks(self) -> list[dict]:
         n = len(self.labels)
         every = max(1, math.ceil(n / X_LABELS))
-        return [  # counted back from today, so the newest day always has its label
-            {"x": round(self._x(i), 1), "label": label}
-            for i, label in enumerate(self.labels)
-            if (n - 1 - i) % every == 0
-        ]
+        half = (self.width - PAD_L - PAD_R) / max(n, 1) / 2
+        ticks = []
+        # Counted back from today, so the newest day always has its label. The first and last
+        # labels are aligned to the plot's edges so that they are never cut off.
+        for i, label in enumerate(self.labels):
+            if (n - 1 - i) % every:
+                continue
+            x, anchor = self._x(i), "middle"
+            if i == n - 1 and n > 1:
+                x, anchor = x + half, "end"
+            elif i == 0 and n > 1:
+                x, anchor = x - half, "start"
+            # Every other label (counted back from today) gives way on a narrow chart.
+            alt = ((n - 1 - i) // every) % 2 == 1
+            ticks.append({"x": round(x, 1), "label": label, "anchor": anchor, "alt": alt})
+        return ticks
 
     @property
     def table_rows(self) -> list[dict]:
