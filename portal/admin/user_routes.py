@@ -61,9 +61,6 @@ def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
         invite = form.setup.data != "password"
-        if not invite and not form.password.data:
-            form.password.errors.append("Enter a password, or choose to send an invitation.")
-            return _form_page(form, 422)
         try:
             user = accounts.create_user(
                 current_user,

@@ -183,3 +183,19 @@ def test_resend_for_an_unknown_or_bot_user_is_404(client, login_as, admin):
     login_as(admin)
     assert client.post("/admin/users/99999/invite").status_code == 404
     assert client.post(f"/admin/users/{get_bot_user().id}/invite").status_code == 404
+
+
+def test_every_problem_is_named_at_once(client, login_as, admin):
+    login_as(admin)
+    resp = client.post(
+        "/admin/users/new",
+        data=_data(name="", email=admin.email.upper(), setup="password", password=""),
+    )
+    assert resp.status_code == 422
+    page = text(resp)
+    for message in (
+        "Enter a name.",
+        "An account with this email already exists.",
+        "Enter a password, or choose to send an invitation.",
+    ):
+        assert message in page
