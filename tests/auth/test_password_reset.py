@@ -205,3 +205,9 @@ def test_change_password_refuses_a_short_one(client, login_as, user):
         "/auth/password", data={"current": PASSWORD, "password": "short", "confirm": "short"}
     )
     assert resp.status_code == 422 and "Use 8 to 200 characters." in text(resp)
+
+
+def test_staff_profile_links_to_password_change(client, login_as, staff):
+    login_as(staff)
+    page = client.get("/staff/profile/").get_data(as_text=True)
+    assert 'href="/auth/password"' in page and "Change your password" in page
