@@ -12,7 +12,13 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import DESKTOP, PHONE, ROOT
-from tests.browser.test_accessibility import _log_in, _pages, _seed, _settle
+from tests.browser.test_accessibility import (
+    _log_in,
+    _pages,
+    _seed,
+    _settle,
+    blocking_violations,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +32,8 @@ EXTRA = [
     ("login", "/auth/login", None),
     ("password-reset", "/auth/reset", None),
 ]
+
+EXTRA_NAMES = {name for name, _path, _who in EXTRA}
 
 
 def _chart_text_sizes(page: Page) -> list[float]:
@@ -82,6 +90,8 @@ def test_every_main_page_at_desktop_and_phone_width(live, new_page):
                 page.goto(path)
                 _settle(page)
                 found = _shoot(page, name, viewport["width"])
+                if name in EXTRA_NAMES:  # the main pages' axe check is test_accessibility's
+                    found += blocking_violations(page)
                 if found:
                     problems[f"{name}-{viewport['width']} ({path})"] = found
             page.context.close()
