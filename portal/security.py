@@ -7,15 +7,15 @@ from urllib.parse import urlsplit
 from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from portal.extensions import db, login_manager
+from portal.extensions import login_manager
 from portal.models import User
+from portal.services import sessions
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+    # The session stamp check (revoked sessions and remember cookies) lives in one place.
+    return sessions.user_for_session_id(user_id)
 
 
 @login_manager.unauthorized_handler

@@ -18,7 +18,14 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.ai import trainer
 from portal.config import INSTANCE
-from portal.services import ai_triage, first_answer, mail_imap, notifications, sla_sweep
+from portal.services import (
+    accounts,
+    ai_triage,
+    first_answer,
+    mail_imap,
+    notifications,
+    sla_sweep,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +158,18 @@ def poll_mailbox() -> str:
         except Exception as e:
             log.error("IMAP poll failed: %s", e)
             return f"error: {e}"
+
+
+@huey.task(name="accounts.password_mail")
+def send_password_mail(user_id: int, purpose: str) -> str:
+    """An invitation or reset link, made and mailed by the worker (the token never sits in
+    the queue). Off the request path, so a reset answers alike for known and unknown addresses."""
+    with app_context():
+        try:
+            return accounts.send_password_mail(user_id, purpose)
+        except Exception:
+            log.exception("password mail for user %s failed", user_id)
+            return "error"
 
 
 # Messages a worker of the previous release queued (or scheduled, like email retries) name

@@ -10,8 +10,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
-W, H = 640, 200
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 28
+W, H = 640, 240
+# Axis labels sit inside the plot, above their grid lines (so a long label such as "$0.0040"
+# never runs off the left edge), and the bottom margin fits the x labels at the largest
+# font size static/css/app.css gives them: labels stay at least 12 px on screen however
+# narrow the chart is drawn (see the .ai-chart container queries there).
+PAD_L, PAD_R, PAD_T, PAD_B = 8, 8, 30, 38
+X_LABELS = 5  # at most, so that labels never touch at the largest font size
 PALETTE = ["#2754c5", "#6941c6", "#067647", "#b54708", "#b42318", "#475467"]
 
 
@@ -70,14 +75,29 @@ class Chart:
         return [{"y": round(self._y(top * f), 1), "label": self.fmt(top * f)} for f in (0, 0.5, 1)]
 
     @property
+    def x_label_y(self) -> int:
+        return self.height - 10
+
+    @property
     def x_ticks(self) -> list[dict]:
         n = len(self.labels)
-        every = max(1, math.ceil(n / 8))
-        return [  # counted back from today, so the newest day always has its label
-            {"x": round(self._x(i), 1), "label": label}
-            for i, label in enumerate(self.labels)
-            if (n - 1 - i) % every == 0
-        ]
+        every = max(1, math.ceil(n / X_LABELS))
+        half = (self.width - PAD_L - PAD_R) / max(n, 1) / 2
+        ticks = []
+        # Counted back from today, so the newest day always has its label. The first and last
+        # labels are aligned to the plot's edges so that they are never cut off.
+        for i, label in enumerate(self.labels):
+            if (n - 1 - i) % every:
+                continue
+            x, anchor = self._x(i), "middle"
+            if i == n - 1 and n > 1:
+                x, anchor = x + half, "end"
+            elif i == 0 and n > 1:
+                x, anchor = x - half, "start"
+            # Every other label (counted back from today) gives way on a narrow chart.
+            alt = ((n - 1 - i) // every) % 2 == 1
+            ticks.append({"x": round(x, 1), "label": label, "anchor": anchor, "alt": alt})
+        return ticks
 
     @property
     def table_rows(self) -> list[dict]:

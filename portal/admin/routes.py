@@ -12,6 +12,7 @@ from portal.htmx import render_page_or_partial
 from portal.models import User
 from portal.services import queue as queue_service
 from portal.services import settings as settings_service
+from portal.services import settings_help
 from portal.services import users as user_service
 from portal.services.errors import TicketError
 
@@ -25,6 +26,7 @@ def _settings_page(form, status: int = 200):
         groups=settings_service.GROUPS,
         specs=settings_service.SPECS,
         gemini_configured=bool(current_app.config.get("GEMINI_API_KEY")),
+        behaviours=settings_help.effective_behaviour(settings_service.all_settings()),
     )
 
 

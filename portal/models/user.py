@@ -29,6 +29,19 @@ class User(UserMixin, db.Model):
     # Categories a staff member handles, for auto-assignment (issue: AI workflow).
     categories: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # Part of every session id and "remember me" cookie (see get_id): a new stamp ends every
+    # session of the account at once (password reset or change). NULL on accounts created
+    # before it existed, until their first password change.
+    session_stamp: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    # Set when an admin invited the person by a set-password link; cleared once they set one.
+    invited_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember cookie: "<id>:<stamp>".
+
+        portal.services.sessions.user_for_session_id is the one place that checks it.
+        """
+        return f"{self.id}:{self.session_stamp}" if self.session_stamp else str(self.id)
 
     def set_password(self, password: str) -> None:
         method = "scrypt"

@@ -70,22 +70,46 @@ def _closures_check(text: str) -> str:
 SPECS: list[SettingSpec] = [
     SettingSpec("TICKET_AUTO_ASSIGN", "ticket", "Auto-assign new tickets", bool, True,
                 "Assign to the least-loaded staff member who handles the category."),
-    SettingSpec("TICKET_AI_RESPONSE", "ticket", "AI first answer on new tickets", bool, True),
-    SettingSpec("TICKET_CATEGORIZATION", "ticket", "Categorise new tickets automatically", bool, True),
-    SettingSpec("TICKET_PRIORITY_DETECTION", "ticket", "Detect priority automatically", bool, True),
-    SettingSpec("AI_RESPONSE_ENABLED", "ai", "AI responses enabled", bool, True),
-    SettingSpec("AI_CATEGORIZATION_ENABLED", "ai", "AI categorisation enabled", bool, True),
+    SettingSpec("TICKET_AI_RESPONSE", "ticket", "AI first answer on new tickets", bool, True,
+                "Post an AI answer on a new ticket when a help article answers it confidently. "
+                "One of the three switches automatic first answers need (see the summary above)."),
+    SettingSpec("TICKET_CATEGORIZATION", "ticket", "Categorise new tickets automatically", bool, True,
+                "The AI sets the category of a new ticket that has none, at or above the confidence "
+                "threshold (below it staff see a suggestion). Needs 'AI categorisation enabled' too."),
+    SettingSpec("TICKET_PRIORITY_DETECTION", "ticket", "Detect priority automatically", bool, True,
+                "The AI sets a new ticket's priority at or above the confidence threshold; below it "
+                "staff see a one-click suggestion."),
+    SettingSpec("AI_RESPONSE_ENABLED", "ai", "AI responses enabled", bool, True,
+                "The master switch for AI-written text. Off stops automatic first answers, the "
+                "assistant chat for users, and reply drafts and rewrites in the staff AI panel."),
+    SettingSpec("AI_CATEGORIZATION_ENABLED", "ai", "AI categorisation enabled", bool, True,
+                "The master switch for AI categories: off stops automatic categorisation of new "
+                "tickets and the API's /api/ai/categorize/."),
     SettingSpec("AI_CONFIDENCE_THRESHOLD", "ai", "Confidence threshold", float, 0.7,
                 "At or above it the AI acts on its own; below it, it only suggests.", 0.0, 1.0),
-    SettingSpec("AI_LEARNING_ENABLED", "ai", "Learn from staff corrections", bool, True),
-    SettingSpec("RESPONSE_AUTO_GENERATE", "response", "Generate answers automatically", bool, True),
-    SettingSpec("RESPONSE_AI_ASSISTANCE", "response", "AI suggestions for staff", bool, True),
-    SettingSpec("RESPONSE_LEARNING", "response", "Learn from staff edits to suggestions", bool, True),
-    SettingSpec("RESPONSE_FEEDBACK", "response", "Collect feedback on AI answers", bool, True),
+    SettingSpec("AI_LEARNING_ENABLED", "ai", "Learn from staff corrections", bool, True,
+                "When staff change a category or priority the AI set, keep it as a correction; "
+                "the local model retrains after every 20."),
+    SettingSpec("RESPONSE_AUTO_GENERATE", "response", "Generate answers automatically", bool, True,
+                "The original specification's response switch for automatic first answers: "
+                "they need it, 'AI first answer on new tickets' and 'AI responses enabled' all on."),
+    SettingSpec("RESPONSE_AI_ASSISTANCE", "response", "AI suggestions for staff", bool, True,
+                "The AI panel on staff ticket pages (suggested reply, rewrite, summary, one-click "
+                "triage) and the API's /api/ai/generate-response/."),
+    SettingSpec("RESPONSE_LEARNING", "response", "Learn from staff edits to suggestions", bool, True,
+                "Measure how much staff change an AI draft before sending it; after 30 such "
+                "outcomes the drafts' confidence is calibrated on them."),
+    SettingSpec("RESPONSE_FEEDBACK", "response", "Collect feedback on AI answers", bool, True,
+                "Helpful / not helpful buttons on AI suggestions for staff, and ratings through "
+                "the API's /api/ai/feedback/."),
     SettingSpec("AI_MODEL", "model", "Gemini model", str, DEFAULT_AI_MODEL,
                 "Model name as Google publishes it, e.g. gemini-3.5-flash-lite or gemini-flash-latest."),
-    SettingSpec("AI_TEMPERATURE", "model", "Temperature", float, 0.7, "", 0.0, 2.0),
-    SettingSpec("AI_MAX_TOKENS", "model", "Max output tokens", int, 1000, "", 1, 8192),
+    SettingSpec("AI_TEMPERATURE", "model", "Temperature", float, 0.7,
+                "How varied Gemini's wording is, 0 to 2: 0 is the most predictable. The local "
+                "model ignores it.", 0.0, 2.0),
+    SettingSpec("AI_MAX_TOKENS", "model", "Max output tokens", int, 1000,
+                "The longest answer Gemini may write, in tokens (a token is about three quarters "
+                "of a word). The local model ignores it.", 1, 8192),
     SettingSpec("SURGE_WINDOW_MINUTES", "surge", "Surge window (minutes)", int, 60,
                 "Similar active tickets created within this window are grouped on the queue.", 5, 1440),
     SettingSpec("SURGE_MIN_TICKETS", "surge", "Tickets that make a surge", int, 3,

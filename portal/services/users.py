@@ -35,6 +35,19 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+PASSWORD_MIN, PASSWORD_MAX = 8, 200
+
+
+def password_problem(password: str | None) -> str | None:
+    """Why a new password is refused, or None. The one set of password rules: registration,
+    invitations, resets and changes all ask here."""
+    if len(password or "") < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    return None
+
+
 def register_user(*, email: str, name: str, password: str, role: str = "user") -> User:
     email = normalise_email(email)
     if role not in ROLES:
@@ -43,8 +56,8 @@ def register_user(*, email: str, name: str, password: str, role: str = "user") -
         raise TicketError("Enter a valid email address.", field="email")
     if find_by_email(email) is not None:
         raise TicketError("An account with this email already exists.", field="email")
-    if len(password or "") < 8:
-        raise TicketError("Use at least 8 characters.", field="password")
+    if problem := password_problem(password):
+        raise TicketError(problem, field="password")
     name = (name or "").replace("\x00", "").strip() or email.split("@")[0]
     user = User(email=email, name=name[:100], role=role)
     user.set_password(password)

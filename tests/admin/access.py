@@ -16,3 +16,23 @@ ACCESS = {
         "/admin/ai/thresholds", (LOGIN, 403, 403, 403, Redirect("/admin/ai")), {"billing": "0.8"}
     ),
 }
+
+# Admins create and invite users (tests/admin/test_user_create.py has the flows).
+ACCESS |= {
+    ("admin.user_create", "GET"): Access("/admin/users/new", (*_ADMIN_ONLY, 200)),
+    ("admin.user_create", "POST"): Access(
+        "/admin/users/new",
+        (*_ADMIN_ONLY, Redirect("/admin/users")),
+        {
+            "name": "Made by admin",
+            "email": "made-by-admin@example.test",
+            "role": "user",
+            "setup": "password",
+            "password": "long-enough-pw",
+        },
+    ),
+    # {user} has set a password already: nothing to resend, back to the list with a message.
+    ("admin.user_invite", "POST"): Access(
+        "/admin/users/{user}/invite", (*_ADMIN_ONLY, Redirect("/admin/users"))
+    ),
+}
