@@ -11,8 +11,10 @@ from typing import Any
 from flask import Flask, g, request
 from flask_login import current_user
 
+from portal import textguard
 from portal.config import INSTANCE, Config
 from portal.extensions import cache, csrf, db, login_manager, migrate
+from portal.textguard import SafeJSONProvider, SafeResponse
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +29,8 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
         instance_path=str(INSTANCE),
         instance_relative_config=True,
     )
+    app.response_class = SafeResponse
+    app.json = SafeJSONProvider(app)
     cfg = config() if isinstance(config, type) else (config or Config())
     app.config.from_object(cfg)
     for key in ("CACHE_TYPE", "CACHE_REDIS_URL", "CACHE_KEY_PREFIX", "CACHE_DEFAULT_TIMEOUT"):
@@ -61,6 +65,7 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
     ai.init_app(app)
     listeners.init_app(app)
     register_error_handlers(app)
+    textguard.register(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_cli(app)

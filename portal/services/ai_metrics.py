@@ -253,8 +253,10 @@ def chat_rating_stats(days: list[date]) -> dict:
     start, index = _window(days)
     n = len(days)
     feedback = AIConversation.context["feedback"]
-    rows = db.session.execute(
-        sa.select(feedback["rating"].as_integer(), feedback["at"].as_string()).where(
+    # The feedback object as JSON, read in Python: SQLite's json_extract of a text value
+    # fails to decode one holding a lone surrogate ("\ud800"), the object keeps the escape.
+    rows = db.session.scalars(
+        sa.select(feedback).where(
             AIConversation.is_active.is_(False),
             AIConversation.updated_at >= start,
             feedback["rating"].as_integer().is_not(None),
@@ -262,7 +264,10 @@ def chat_rating_stats(days: list[date]) -> dict:
     ).all()
     ratings: dict[int, list[int]] = defaultdict(list)
     distribution = dict.fromkeys(range(1, 6), 0)
-    for rating, at in rows:
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        rating, at = row.get("rating"), row.get("at")
         try:
             i = index.get(_day(at))
         except ValueError:
