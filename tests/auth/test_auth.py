@@ -132,6 +132,12 @@ def test_login_follows_safe_next(client, user):
         "javascript:alert(1)",
         "evil.com",
         " //evil.com",
+        "/\r\nLocation: https://evil.com",
+        "/\nSet-Cookie: session=x",
+        "/tickets/\x00",
+        "/tickets/\x7f",
+        "/\x85evil",
+        "/" + "a" * 3000,
     ],
 )
 def test_login_rejects_unsafe_next(client, user, target):
@@ -142,6 +148,17 @@ def test_login_rejects_unsafe_next(client, user, target):
     )
     assert resp.status_code == 302
     assert resp.headers["Location"] == "/"
+
+
+def test_login_with_header_splitting_next_is_a_plain_redirect_home(client, user):
+    """The raw query a crafted link carries: the user is logged in and sent home, no 500."""
+    resp = client.post(
+        "/auth/login?next=/%0D%0ALocation:%20https://evil.example/",
+        data={"email": user.email, "password": PASSWORD},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert "evil" not in str(resp.headers)
+    assert client.get("/tickets/").status_code == 200
 
 
 def test_login_page_remembers_where_you_were_going(client, user):
