@@ -37,6 +37,8 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
         if key in cfg.__dict__:
             app.config[key] = cfg.__dict__[key]
     app.config.update(overrides)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secret_key(app)
     logging.basicConfig(
@@ -72,6 +74,15 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
 
     @app.after_request
     def security_headers(resp):
+        if app.config.get("SESSION_COOKIE_SECURE") and app.config.get("HSTS_MAX_AGE"):
+            resp.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}"
+            )
+        user = g.get("_login_user") or g.get("api_user")  # as loaded; never a new query here
+        if request.endpoint != "static" and user is not None and user.is_authenticated:
+            # A private page: never kept by the browser or a shared cache (back button after
+            # logout, a proxy answering another user).
+            resp.headers["Cache-Control"] = "no-store"
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

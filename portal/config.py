@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,13 @@ def _database_url() -> str:
     return normalise_database_url(url)
 
 
+def _int_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default
+
+
 def _cache_config(redis_url: str | None) -> dict:
     if redis_url:
         return {
@@ -47,8 +55,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true")
+    # "Keep me logged in": the same flags as the session cookie, and not for a year.
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=_int_env("REMEMBER_COOKIE_DAYS", 30))
+    # Sent only when SESSION_COOKIE_SECURE is on (the site is served over HTTPS).
+    HSTS_MAX_AGE = _int_env("HSTS_MAX_AGE", 31_536_000)
     GEMINI_API_KEY = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
     GEMINI_BASE_URL = os.environ.get("GEMINI_BASE_URL") or None
     SMTP_HOST = os.environ.get("SMTP_HOST") or None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 
 from portal.extensions import db
@@ -33,6 +35,19 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.is_active:
         return None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Logging out ends every session id and remember cookie of the account.
+
+    The check lives in the login manager's user loader (portal.services.sessions, which keeps
+    "<id>:<stamp>" in the session): a new stamp revokes every copy of the old one. Accounts
+    without a stamp column (before that migration) have nothing to revoke here.
+    """
+    if not hasattr(User, "session_stamp"):
+        return
+    user.session_stamp = secrets.token_hex(16)
+    db.session.commit()
 
 
 def register_user(*, email: str, name: str, password: str, role: str = "user") -> User:
