@@ -2,7 +2,7 @@
 
 from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # noqa: F401
 from portal.models.api_token import ApiToken
-from portal.models.kb import Article
+from portal.models.kb import Article, ArticleReader
 from portal.models.notification import Notification
 from portal.models.setting import Setting
 from portal.models.ticket import (
@@ -25,6 +25,7 @@ from portal.models.user import ROLE_CHOICES, ROLES, User
 __all__ = [
     "ApiToken",
     "Article",
+    "ArticleReader",
     "AIConversation",
     "CATEGORIES",
     "CATEGORY_CHOICES",

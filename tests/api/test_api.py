@@ -190,6 +190,12 @@ def test_session_writes_need_csrf_header(app, login_as, user):
     )
     body = {"title": "From the browser", "description": "session auth"}
     assert client.post("/api/tickets/", json=body).status_code == 400
+    # Logging in starts a new session with a new token: the login page's one is refused.
+    assert (
+        client.post("/api/tickets/", json=body, headers={"X-CSRFToken": token}).status_code == 400
+    )
+    page = client.get("/tickets/new")
+    token = re.search(rb'hx-headers=\'{"X-CSRFToken": "([^"]+)"', page.data).group(1).decode()
     resp = client.post("/api/tickets/", json=body, headers={"X-CSRFToken": token})
     assert resp.status_code == 201
     assert client.get("/api/tickets/").json["total"] == 1
