@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import ROLES, Ticket, User
+from portal.services import password_policy
 from portal.services.errors import TicketError
 from portal.services.tickets import assign_ticket
 
@@ -58,8 +59,9 @@ def register_user(*, email: str, name: str, password: str, role: str = "user") -
         raise TicketError("Enter a valid email address.", field="email")
     if find_by_email(email) is not None:
         raise TicketError("An account with this email already exists.", field="email")
-    if len(password or "") < 8:
-        raise TicketError("Use at least 8 characters.", field="password")
+    problem = password_policy.password_problem(password, email=email, name=name)
+    if problem:
+        raise TicketError(problem, field="password")
     name = (name or "").replace("\x00", "").strip() or email.split("@")[0]
     user = User(email=email, name=name[:100], role=role)
     user.set_password(password)

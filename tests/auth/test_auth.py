@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import User
@@ -216,3 +219,45 @@ def test_lost_session_on_a_form_post_does_not_return_to_the_post(client, ticket)
         headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"},
     )
     assert resp.headers["HX-Redirect"] == "/auth/login"
+
+
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("password", "most common"),
+        ("Password2024!", "most common"),
+        ("12345678", "most common"),
+        ("qwertyuiop", "most common"),
+        ("iloveyou", "most common"),
+        ("abcdefgh", "most common"),
+        ("zzzzzzz9", "simple pattern"),
+        ("ada.lovelace", "name or e-mail"),
+    ],
+)
+def test_register_refuses_common_passwords_beside_the_field(client, password, message):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    resp = client.post(
+        "/auth/register",
+        data={
+            "name": "Ada Lovelace",
+            "email": "ada.lovelace@example.com",
+            "password": password,
+            "confirm": password,
+        },
+    )
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert message in page
+    # The message sits beside the password field, tied to it for screen readers.
+    error = re.search(r'<p class="error" id="password-error">([^<]*)</p>', page)
+    assert error and message in error.group(1)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+def test_password_policy_is_one_function_for_every_form():
+    from portal.services.password_policy import password_problem
+
+    assert password_problem("short") == "Use at least 8 characters."
+    assert "most common" in password_problem("Letmein123!")
+    assert password_problem("Kestrel-5521-plum") is None
+    assert password_problem("ada.lovelace1", email="ada.lovelace@example.com") is not None
