@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask_login import current_user
 
-from portal import textguard
+from portal import ratelimit, textguard
 from portal.config import INSTANCE, Config
 from portal.extensions import cache, csrf, db, login_manager, migrate
 from portal.textguard import SafeJSONProvider, SafeResponse
@@ -69,6 +69,8 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
     register_error_handlers(app)
     textguard.register(app)
     _register_blueprints(app)
+    ratelimit.init_app(app)  # after the blueprints: limits are applied by endpoint name
+    _proxy_fix(app)
     _register_template_helpers(app)
     _register_cli(app)
 
@@ -94,6 +96,21 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
         return resp
 
     return app
+
+
+def _proxy_fix(app: Flask) -> None:
+    """Behind a reverse proxy, PROXY_FIX_X_FOR=1 (the number of proxies) makes the client's
+    address come from X-Forwarded-For, so rate limits count clients, not the proxy."""
+    x_for = app.config.get("PROXY_FIX_X_FOR") or 0
+    if x_for:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=x_for,
+            x_proto=app.config.get("PROXY_FIX_X_PROTO") or 0,
+            x_host=app.config.get("PROXY_FIX_X_HOST") or 0,
+        )
 
 
 def _check_secret_key(app: Flask) -> None:

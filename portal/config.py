@@ -81,6 +81,19 @@ class Config:
     MY_TICKETS_PER_PAGE = 20  # a requester's "My tickets"
     LIST_PER_PAGE = 50  # admin users, chat conversations
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto / -Host (0 = off).
+    PROXY_FIX_X_FOR = _int_env("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int_env("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _int_env("PROXY_FIX_X_HOST", 0)
+    # Rate limits (portal/ratelimit.py): "N per M minutes" strings; Redis with REDIS_URL.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "10 per 15 minutes")
+    RATELIMIT_LOGIN_CLIENT = os.environ.get("RATELIMIT_LOGIN_CLIENT", "50 per 15 minutes")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per 15 minutes")
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    RATELIMIT_AI_CHAT = os.environ.get("RATELIMIT_AI_CHAT", "20 per minute")
+    RATELIMIT_AI_PANEL = os.environ.get("RATELIMIT_AI_PANEL", "60 per minute")
 
     def __init__(self) -> None:
         self.__dict__.update(_cache_config(self.REDIS_URL))
@@ -92,5 +105,10 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     HUEY_IMMEDIATE = True
     SERVER_NAME = None
+    # Limits out of the way; the tests of rate limiting lower the one they test.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN_ACCOUNT = RATELIMIT_LOGIN_CLIENT = RATELIMIT_REGISTER = "100000 per minute"
+    RATELIMIT_RESET = RATELIMIT_API = "100000 per minute"
+    RATELIMIT_AI_CHAT = RATELIMIT_AI_PANEL = "100000 per minute"
     # Real hashing, cheap parameters: the suite creates hundreds of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
