@@ -60,8 +60,13 @@ def register_error_handlers(app: Flask) -> None:
     def rate_limited(e: RateLimitExceeded):
         wait = ratelimit.retry_after()
         message = e.description if "{wait}" in (e.description or "") else MESSAGES[429]
-        resp = make_response(render_error(429, message.format(wait=ratelimit.wait_words(wait))))
+        message = message.format(wait=ratelimit.wait_words(wait))
+        resp = make_response(render_error(429, message))
         resp.headers["Retry-After"] = str(wait)
+        if request.headers.get("HX-Request") == "true" and "HX-Trigger" not in resp.headers:
+            # A boosted form (the login page) gets the full page, which htmx does not swap on
+            # a 429: the toast carries the message instead of a generic "went wrong".
+            toast(resp, message, "error")
         return resp
 
     @app.errorhandler(NotFound)

@@ -40,6 +40,13 @@ def test_300_wrong_passwords_are_stopped_long_before_300(client, app, user, limi
     assert int(resp.headers["Retry-After"]) > 60
     assert "Too many failed logins" in text(resp) and "minutes" in text(resp)
     assert client.get("/tickets/").status_code == 302  # not logged in
+    # The browser's boosted form gets the same words in a toast (htmx swaps no 429 page).
+    boosted = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
+    )
+    assert boosted.status_code == 429 and "Too many failed logins" in boosted.headers["HX-Trigger"]
     # Another account from the same address still logs in.
     other = make_user("user")
     assert (
