@@ -6,6 +6,7 @@ An AI change to category or priority that staff later changed again counts as a 
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -252,16 +253,24 @@ def chat_rating_stats(days: list[date]) -> dict:
     """Users' 1-5 ratings of ended AI chats, by the day they rated."""
     start, index = _window(days)
     n = len(days)
-    feedback = AIConversation.context["feedback"]
-    # The feedback object as JSON, read in Python: SQLite's json_extract of a text value
-    # fails to decode one holding a lone surrogate ("\ud800"), the object keeps the escape.
-    rows = db.session.scalars(
-        sa.select(feedback).where(
+    # The stored JSON as text, parsed here: the databases' own JSON functions fail on a lone
+    # surrogate ("\ud800") stored before input was checked (SQLite cannot decode the value,
+    # PostgreSQL refuses the document), and one such chat must not take the dashboard down.
+    raw = sa.cast(AIConversation.context, sa.Text)
+    texts = db.session.scalars(
+        sa.select(raw).where(
             AIConversation.is_active.is_(False),
             AIConversation.updated_at >= start,
-            feedback["rating"].as_integer().is_not(None),
+            raw.contains('"feedback"'),
         )
     ).all()
+    rows = []
+    for text in texts:
+        try:
+            value = json.loads(text or "{}").get("feedback")
+        except (ValueError, AttributeError):
+            continue
+        rows.append(value)
     ratings: dict[int, list[int]] = defaultdict(list)
     distribution = dict.fromkeys(range(1, 6), 0)
     for row in rows:
