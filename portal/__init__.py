@@ -11,8 +11,10 @@ from typing import Any
 from flask import Flask, g, request
 from flask_login import current_user
 
+from portal import ratelimit, textguard
 from portal.config import INSTANCE, Config
 from portal.extensions import cache, csrf, db, login_manager, migrate
+from portal.textguard import SafeJSONProvider, SafeResponse
 
 
 class ConfigError(RuntimeError):
@@ -27,12 +29,16 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
         instance_path=str(INSTANCE),
         instance_relative_config=True,
     )
+    app.response_class = SafeResponse
+    app.json = SafeJSONProvider(app)
     cfg = config() if isinstance(config, type) else (config or Config())
     app.config.from_object(cfg)
     for key in ("CACHE_TYPE", "CACHE_REDIS_URL", "CACHE_KEY_PREFIX", "CACHE_DEFAULT_TIMEOUT"):
         if key in cfg.__dict__:
             app.config[key] = cfg.__dict__[key]
     app.config.update(overrides)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secret_key(app)
     logging.basicConfig(
@@ -61,12 +67,24 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
     ai.init_app(app)
     listeners.init_app(app)
     register_error_handlers(app)
+    textguard.register(app)
     _register_blueprints(app)
+    ratelimit.init_app(app)  # after the blueprints: limits are applied by endpoint name
+    _proxy_fix(app)
     _register_template_helpers(app)
     _register_cli(app)
 
     @app.after_request
     def security_headers(resp):
+        if app.config.get("SESSION_COOKIE_SECURE") and app.config.get("HSTS_MAX_AGE"):
+            resp.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}"
+            )
+        user = g.get("_login_user") or g.get("api_user")  # as loaded; never a new query here
+        if request.endpoint != "static" and user is not None and user.is_authenticated:
+            # A private page: never kept by the browser or a shared cache (back button after
+            # logout, a proxy answering another user).
+            resp.headers["Cache-Control"] = "no-store"
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
@@ -78,6 +96,21 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
         return resp
 
     return app
+
+
+def _proxy_fix(app: Flask) -> None:
+    """Behind a reverse proxy, PROXY_FIX_X_FOR=1 (the number of proxies) makes the client's
+    address come from X-Forwarded-For, so rate limits count clients, not the proxy."""
+    x_for = app.config.get("PROXY_FIX_X_FOR") or 0
+    if x_for:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=x_for,
+            x_proto=app.config.get("PROXY_FIX_X_PROTO") or 0,
+            x_host=app.config.get("PROXY_FIX_X_HOST") or 0,
+        )
 
 
 def _check_secret_key(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,13 @@ def _database_url() -> str:
     return normalise_database_url(url)
 
 
+def _int_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default
+
+
 def _cache_config(redis_url: str | None) -> dict:
     if redis_url:
         return {
@@ -47,8 +55,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true")
+    # "Keep me logged in": the same flags as the session cookie, and not for a year.
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=_int_env("REMEMBER_COOKIE_DAYS", 30))
+    # Sent only when SESSION_COOKIE_SECURE is on (the site is served over HTTPS).
+    HSTS_MAX_AGE = _int_env("HSTS_MAX_AGE", 31_536_000)
     GEMINI_API_KEY = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
     GEMINI_BASE_URL = os.environ.get("GEMINI_BASE_URL") or None
     SMTP_HOST = os.environ.get("SMTP_HOST") or None
@@ -87,6 +101,19 @@ class Config:
     MY_TICKETS_PER_PAGE = 20  # a requester's "My tickets"
     LIST_PER_PAGE = 50  # admin users, chat conversations
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto / -Host (0 = off).
+    PROXY_FIX_X_FOR = _int_env("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int_env("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _int_env("PROXY_FIX_X_HOST", 0)
+    # Rate limits (portal/ratelimit.py): "N per M minutes" strings; Redis with REDIS_URL.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "10 per 15 minutes")
+    RATELIMIT_LOGIN_CLIENT = os.environ.get("RATELIMIT_LOGIN_CLIENT", "50 per 15 minutes")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per 15 minutes")
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    RATELIMIT_AI_CHAT = os.environ.get("RATELIMIT_AI_CHAT", "20 per minute")
+    RATELIMIT_AI_PANEL = os.environ.get("RATELIMIT_AI_PANEL", "60 per minute")
 
     def __init__(self) -> None:
         self.__dict__.update(_cache_config(self.REDIS_URL))
@@ -98,5 +125,10 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     HUEY_IMMEDIATE = True
     SERVER_NAME = None
+    # Limits out of the way; the tests of rate limiting lower the one they test.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN_ACCOUNT = RATELIMIT_LOGIN_CLIENT = RATELIMIT_REGISTER = "100000 per minute"
+    RATELIMIT_RESET = RATELIMIT_API = "100000 per minute"
+    RATELIMIT_AI_CHAT = RATELIMIT_AI_PANEL = "100000 per minute"
     # Real hashing, cheap parameters: the suite creates hundreds of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

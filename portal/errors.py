@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal import ratelimit
 from portal.extensions import db
 from portal.htmx import add_vary, toast, wants_partial
 from portal.services.errors import NotFound
@@ -53,6 +55,19 @@ def register_error_handlers(app: Flask) -> None:
         return render_error(
             400, "Your form expired or was sent from elsewhere. Reload the page and try again."
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(e: RateLimitExceeded):
+        wait = ratelimit.retry_after()
+        message = e.description if "{wait}" in (e.description or "") else MESSAGES[429]
+        message = message.format(wait=ratelimit.wait_words(wait))
+        resp = make_response(render_error(429, message))
+        resp.headers["Retry-After"] = str(wait)
+        if request.headers.get("HX-Request") == "true" and "HX-Trigger" not in resp.headers:
+            # A boosted form (the login page) gets the full page, which htmx does not swap on
+            # a 429: the toast carries the message instead of a generic "went wrong".
+            toast(resp, message, "error")
+        return resp
 
     @app.errorhandler(NotFound)
     def not_found(e: NotFound):

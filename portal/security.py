@@ -43,9 +43,20 @@ def _return_to() -> str | None:
     return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
+NEXT_MAX = 2000
+
+
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: never an open redirect."""
-    if not target:
+    """Only same-site relative paths: never an open redirect, never a header it could split.
+
+    Refused: schemes and hosts (`https://evil`, `//evil`, `/\\evil` — browsers read a backslash
+    as a slash), control characters (`/%0D%0ALocation: …` would end the Location header; tabs
+    and newlines are also dropped by browsers and urlsplit, turning `/\t/evil` into `//evil`),
+    and anything absurdly long.
+    """
+    if not target or len(target) > NEXT_MAX:
+        return None
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from portal.api import ai_routes, auth, report_routes, routes  # noqa: E402,F401
+from portal.api import ai_routes, auth, body, report_routes, routes  # noqa: E402,F401

@@ -65,6 +65,7 @@ def response_dict(r: TicketResponse, viewer: User | None = None) -> dict:
         if viewer is not None and (viewer.is_staff or viewer.id == r.user_id)
         else None,
         "created_at": _iso(r.created_at),
+        "edited_at": _iso(r.edited_at),
     }
 
 

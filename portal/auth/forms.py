@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from portal.services.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 
 
 def _strip(value):
@@ -19,7 +21,16 @@ class RegisterForm(FlaskForm):
     email = EmailField(
         "Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        description=f"At least {MIN_LENGTH} characters, and not one of the most common passwords.",
+    )
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
     )
+
+    def validate_password(self, field) -> None:
+        problem = password_problem(field.data, email=self.email.data or "", name=self.name.data)
+        if problem:
+            raise ValidationError(problem)

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
@@ -6,6 +6,12 @@ from portal.auth.forms import LoginForm, RegisterForm
 from portal.security import safe_next
 from portal.services import users
 from portal.services.errors import TicketError
+
+
+def start_session() -> None:
+    """A fresh session at login: nothing from before (session fixation), a new CSRF token."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old token
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -19,6 +25,7 @@ def login():
             # One message for unknown email, wrong password and deactivated account alike.
             form.password.errors.append("Email or password is incorrect.")
         else:
+            start_session()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     status = 422 if form.errors else 200
@@ -38,6 +45,7 @@ def register():
         except TicketError as e:
             getattr(form, e.field or "email").errors.append(e.message)
         else:
+            start_session()
             login_user(user)
             flash("Welcome! Your account is ready.", "success")
             return redirect(url_for("tickets.ticket_list"))
@@ -48,6 +56,10 @@ def register():
 @bp.post("/logout")
 @login_required
 def logout():
+    user = current_user._get_current_object()
     logout_user()
+    users.end_sessions(user)  # a copied session or remember cookie stops working too
+    session.clear()
+    session["_remember"] = "clear"  # Flask-Login deletes the remember cookie on the response
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

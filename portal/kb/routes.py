@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
@@ -15,7 +15,6 @@ from portal.services import kb as kb_service
 from portal.services import queue as queue_service
 
 PER_PAGE = 10
-SOLVED_SESSION_KEY = "kb_solved"
 
 
 def _require_staff() -> None:
@@ -76,31 +75,35 @@ def article_suggest():
 
 @bp.get("/<int:article_id>/")
 def article_detail(article_id: int):
+    """Reading changes nothing: the view is counted by a POST the page sends once loaded."""
     article = _get_article(article_id)
-    if not current_user.is_staff:
-        kb_service.record_view(article)
-        db.session.refresh(article)
     return render_page_or_partial(
         "kb/detail.html",
         "kb/partials/_article.html",
         article=article,
         html=kb_service.render_markdown(article.body),
         action_form=EmptyForm(),
-        already_solved=article.id in session.get(SOLVED_SESSION_KEY, []),
+        already_solved=kb_service.has_solved(article, current_user),
+        count_view=not current_user.is_staff and article.published,
     )
+
+
+@bp.post("/<int:article_id>/viewed")
+def article_viewed(article_id: int):
+    """The article page's beacon (htmx, on load): one view per person, staff not counted."""
+    article = _get_article(article_id)
+    if not current_user.is_staff and article.published:
+        kb_service.record_view(article, current_user)
+    return "", 204
 
 
 @bp.post("/<int:article_id>/solved")
 def article_solved(article_id: int):
-    """ "This solved my problem": count it (once per session), create no ticket."""
+    """ "This solved my problem": counted once per person, creates no ticket."""
     article = _get_article(article_id)
     if not article.published:
         abort(404)
-    solved = list(session.get(SOLVED_SESSION_KEY, []))
-    if article.id not in solved:
-        kb_service.mark_solved(article)
-        solved.append(article.id)
-        session[SOLVED_SESSION_KEY] = solved[-50:]
+    kb_service.mark_solved(article, current_user)
     flash("Glad that helped! No ticket was created.", "success")
     return _done(url_for("kb.article_detail", article_id=article.id))
 

@@ -3,7 +3,7 @@
 from portal.models.ai import AIFeedback, AISuggestion, AIThreshold, AIUsage  # noqa: F401
 from portal.models.api_token import ApiToken
 from portal.models.canned import CannedReply
-from portal.models.kb import Article
+from portal.models.kb import Article, ArticleReader
 from portal.models.mail import FailedMail, MailMessage
 from portal.models.notification import Notification
 from portal.models.satisfaction import RATINGS, TicketSatisfaction
@@ -30,6 +30,7 @@ from portal.models.user import ROLE_CHOICES, ROLES, User
 __all__ = [
     "ApiToken",
     "Article",
+    "ArticleReader",
     "AIConversation",
     "CannedReply",
     "CATEGORIES",

@@ -30,3 +30,22 @@ class Article(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 
     author: so.Mapped[User | None] = so.relationship()
+
+
+class ArticleReader(db.Model):
+    """One person's view of and "this solved my problem" on one article: each counts once."""
+
+    __tablename__ = "kb_article_readers"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "user_id", name="uq_kb_article_readers_article_user"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    article_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("kb_articles.id", ondelete="CASCADE")
+    )
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    viewed_at: so.Mapped[datetime | None] = so.mapped_column()
+    solved_at: so.Mapped[datetime | None] = so.mapped_column()

@@ -177,6 +177,8 @@ class TicketResponse(db.Model):
     merged_from_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("tickets.id", ondelete="SET NULL")
     )
+    # When the author (or an admin) last changed the text: everyone sees "edited".
+    edited_at: so.Mapped[datetime | None] = so.mapped_column()
 
     ticket: so.Mapped[Ticket] = so.relationship(
         back_populates="responses", foreign_keys=[ticket_id]

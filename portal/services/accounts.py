@@ -58,7 +58,7 @@ def create_user(
     if email_taken(email):
         raise TicketError("An account with this email already exists.", field="email")
     invited = password is None
-    if not invited and (problem := users.password_problem(password)):
+    if not invited and (problem := users.password_problem(password, email=email, name=name)):
         raise TicketError(problem, field="password")
     # An invited account gets a random password nobody knows until the link sets one.
     user = users.register_user(
@@ -115,7 +115,7 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
     Raises password_tokens.TokenError (bad link) or TicketError (password refused).
     """
     user = password_tokens.read_token(token, purpose)
-    if problem := users.password_problem(password):
+    if problem := users.password_problem(password, email=user.email, name=user.name):
         raise TicketError(problem, field="password")
     user.set_password(password)
     user.invited_at = None
@@ -128,7 +128,7 @@ def change_password(user: User, current: str, new: str) -> User:
     """The signed-in person changes their password; their other sessions end."""
     if not user.check_password(current or ""):
         raise TicketError("Your current password is not right.", field="current")
-    if problem := users.password_problem(new):
+    if problem := users.password_problem(new, email=user.email, name=user.name):
         raise TicketError(problem, field="password")
     user.set_password(new)
     user.invited_at = None

@@ -6,6 +6,7 @@ An AI change to category or priority that staff later changed again counts as a 
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -252,17 +253,30 @@ def chat_rating_stats(days: list[date]) -> dict:
     """Users' 1-5 ratings of ended AI chats, by the day they rated."""
     start, index = _window(days)
     n = len(days)
-    feedback = AIConversation.context["feedback"]
-    rows = db.session.execute(
-        sa.select(feedback["rating"].as_integer(), feedback["at"].as_string()).where(
+    # The stored JSON as text, parsed here: the databases' own JSON functions fail on a lone
+    # surrogate ("\ud800") stored before input was checked (SQLite cannot decode the value,
+    # PostgreSQL refuses the document), and one such chat must not take the dashboard down.
+    raw = sa.cast(AIConversation.context, sa.Text)
+    texts = db.session.scalars(
+        sa.select(raw).where(
             AIConversation.is_active.is_(False),
             AIConversation.updated_at >= start,
-            feedback["rating"].as_integer().is_not(None),
+            raw.contains('"feedback"'),
         )
     ).all()
+    rows = []
+    for text in texts:
+        try:
+            value = json.loads(text or "{}").get("feedback")
+        except (ValueError, AttributeError):
+            continue
+        rows.append(value)
     ratings: dict[int, list[int]] = defaultdict(list)
     distribution = dict.fromkeys(range(1, 6), 0)
-    for rating, at in rows:
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        rating, at = row.get("rating"), row.get("at")
         try:
             i = index.get(_day(at))
         except ValueError:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 
 from portal.extensions import db
-from portal.models import CATEGORIES, Article, User
+from portal.models import CATEGORIES, Article, ArticleReader, User
 from portal.models.base import MAX_ID, utcnow
 from portal.services.errors import PermissionDenied
 
@@ -155,21 +155,71 @@ def get_article_for(viewer: User | None, article_id: int) -> Article | None:
     return article
 
 
-def record_view(article: Article) -> None:
+def _reader(article: Article, user: User) -> ArticleReader:
+    row = db.session.scalar(
+        sa.select(ArticleReader).where(
+            ArticleReader.article_id == article.id, ArticleReader.user_id == user.id
+        )
+    )
+    if row is None:
+        row = ArticleReader(article_id=article.id, user_id=user.id)
+        db.session.add(row)
+        try:
+            db.session.flush()
+        except sa.exc.IntegrityError:  # the same person's other tab got there first
+            db.session.rollback()
+            return _reader(article, user)
+    return row
+
+
+def _first(row: ArticleReader, column) -> bool:
+    """Stamp `column` on the reader's row unless it is set: True for the first time only
+    (a conditional UPDATE, so two tabs at once still count once)."""
+    done = db.session.execute(
+        sa.update(ArticleReader)
+        .where(ArticleReader.id == row.id, column.is_(None))
+        .values({column.key: utcnow()})
+    )
+    if done.rowcount == 1:
+        return True
+    db.session.commit()
+    return False
+
+
+def record_view(article: Article, user: User) -> bool:
+    """A person read the article: counted once per person. True when it was counted now."""
+    if not _first(_reader(article, user), ArticleReader.viewed_at):
+        return False
     db.session.execute(
         sa.update(Article).where(Article.id == article.id).values(views=Article.views + 1)
     )
     db.session.commit()
+    return True
 
 
-def mark_solved(article: Article) -> None:
-    """A "this solved my problem" click: counted in the database, atomically."""
+def mark_solved(article: Article, user: User) -> bool:
+    """A "this solved my problem" click: counted once per person, atomically in the database.
+    True when it was counted now."""
+    if not _first(_reader(article, user), ArticleReader.solved_at):
+        return False
     db.session.execute(
         sa.update(Article)
         .where(Article.id == article.id)
         .values(solved_count=Article.solved_count + 1)
     )
     db.session.commit()
+    return True
+
+
+def has_solved(article: Article, user: User) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(ArticleReader.solved_at).where(
+                ArticleReader.article_id == article.id, ArticleReader.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
 # ---------------------------------------------------------------------------- writing

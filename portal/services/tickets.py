@@ -430,23 +430,26 @@ def assign_ticket(ticket: Ticket, actor: User | None, assignee: User | None, **k
 
 
 def edit_reply(reply: TicketResponse, actor: User, body: str) -> TicketResponse:
-    """Authors fix their own replies; staff may fix any. The audit keeps the old length."""
+    """Authors fix their own replies; an admin may fix anyone's (audited with the author's
+    name). Staff never rewrite another person's words. Everyone sees the reply as "edited"."""
     if reply.is_ai_generated or reply.response_type == "system":
         raise PermissionDenied("AI and system replies cannot be edited.")
-    if reply.user_id != actor.id and not actor.is_staff:
+    own = reply.user_id == actor.id
+    if not own and not actor.is_admin:
         raise PermissionDenied("You can only edit your own replies.")
     body = _clean_text(body, field="content", label="Reply", maximum=REPLY_MAX)
     if body == reply.content:
         return reply
     old_len = len(reply.content)
     reply.content = body
+    reply.edited_at = utcnow()
     _event(
         reply.ticket,
         actor,
         "reply_edited",
         f"{old_len} characters",
         f"{len(body)} characters",
-        detail=f"reply {reply.id}",
+        detail=f"reply {reply.id}" if own else f"reply {reply.id} by {reply.user.name}, as admin",
     )
     reply.ticket.updated_at = utcnow()
     db.session.commit()

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import ROLES, Ticket, User
+from portal.services import password_policy, sessions
 from portal.services.errors import TicketError
 from portal.services.tickets import assign_ticket
 
@@ -35,17 +36,20 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-PASSWORD_MIN, PASSWORD_MAX = 8, 200
+PASSWORD_MIN, PASSWORD_MAX = password_policy.MIN_LENGTH, password_policy.MAX_LENGTH
 
 
-def password_problem(password: str | None) -> str | None:
-    """Why a new password is refused, or None. The one set of password rules: registration,
-    invitations, resets and changes all ask here."""
-    if len(password or "") < PASSWORD_MIN:
-        return f"Use at least {PASSWORD_MIN} characters."
-    if len(password) > PASSWORD_MAX:
-        return f"Use at most {PASSWORD_MAX} characters."
-    return None
+def password_problem(password: str | None, *, email: str = "", name: str = "") -> str | None:
+    """Why a new password is refused, or None. The one set of password rules (length, common
+    passwords, the person's own name or address): registration, invitations, resets and
+    changes all ask here."""
+    return password_policy.password_problem(password, email=email, name=name)
+
+
+def end_sessions(user: User) -> None:
+    """Logging out ends every session id and remember cookie of the account (a new session
+    stamp, checked by the login manager's user loader: portal.services.sessions)."""
+    sessions.end_other_sessions(user)
 
 
 def register_user(*, email: str, name: str, password: str, role: str = "user") -> User:
@@ -56,7 +60,8 @@ def register_user(*, email: str, name: str, password: str, role: str = "user") -
         raise TicketError("Enter a valid email address.", field="email")
     if find_by_email(email) is not None:
         raise TicketError("An account with this email already exists.", field="email")
-    if problem := password_problem(password):
+    problem = password_policy.password_problem(password, email=email, name=name)
+    if problem:
         raise TicketError(problem, field="password")
     name = (name or "").replace("\x00", "").strip() or email.split("@")[0]
     user = User(email=email, name=name[:100], role=role)

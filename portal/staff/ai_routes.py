@@ -141,10 +141,27 @@ def _threshold(ticket: Ticket) -> float | None:
 
 @bp.get("/tickets/<int:ticket_id>/ai")
 def ai_panel(ticket_id: int):
+    """Reading the panel changes nothing: the waiting suggestion, or a placeholder that asks
+    for one by POST as soon as it is shown (htmx, on load)."""
     ticket = _get_ticket(ticket_id)
     if not _assistance_on():
         return _fragment("staff/partials/_ai_off.html", ticket=ticket)
-    draft = ai_assist.panel_draft(ticket)
+    draft = ai_suggestions.pending_draft(ticket)
+    if draft is None:
+        return _fragment("staff/partials/_ai_loading.html", ticket=ticket)
+    return _panel(ticket, draft)
+
+
+@bp.post("/tickets/<int:ticket_id>/ai")
+def ai_panel_open(ticket_id: int):
+    """The panel with a suggestion: the waiting one, or a new one written and stored now."""
+    ticket = _get_ticket(ticket_id)
+    if not _assistance_on():
+        return _fragment("staff/partials/_ai_off.html", ticket=ticket)
+    return _panel(ticket, ai_assist.panel_draft(ticket))
+
+
+def _panel(ticket: Ticket, draft):
     triage = ai_assist.panel_triage(ticket)
     if draft is None and triage is None:
         return _unavailable(ticket)

@@ -76,7 +76,7 @@ def check_user_views(client, user, ticket_id: int, conversation_id: str, attempt
 def check_staff_views(client, ticket_id: int):
     seen = {
         "staff ticket page": text(client.get(f"/staff/tickets/{ticket_id}/")),
-        "staff AI panel": text(client.get(f"/staff/tickets/{ticket_id}/ai", headers=HX)),
+        "staff AI panel": text(client.post(f"/staff/tickets/{ticket_id}/ai", headers=HX)),
         "staff AI summary": text(client.get(f"/staff/tickets/{ticket_id}/ai/summary", headers=HX)),
         "staff timeline": text(client.get(f"/staff/tickets/{ticket_id}/events", headers=HX)),
     }

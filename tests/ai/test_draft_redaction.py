@@ -88,7 +88,7 @@ def test_a_staff_draft_from_that_ticket_says_so_and_carries_none_of_it(
     assert REUSABLE in draft.text
     assert leaked(draft.text) == []
     login_as(staff)
-    panel = text(client.get(f"/staff/tickets/{ticket.id}/ai", headers={"HX-Request": "true"}))
+    panel = text(client.post(f"/staff/tickets/{ticket.id}/ai", headers={"HX-Request": "true"}))
     assert "Draws on another customer's resolved ticket" in panel
     assert leaked(panel) == []
 

@@ -64,7 +64,7 @@ def test_uncalibrated_gemini_confidence_is_applied_as_reported_and_says_so(
     assert ticket.category == "billing"  # 0.93 >= 0.9: applied
 
     login_as(staff)
-    panel = client.get(f"/staff/tickets/{ticket.id}/ai", headers={"HX-Request": "true"})
+    panel = client.post(f"/staff/tickets/{ticket.id}/ai", headers={"HX-Request": "true"})
     assert "not yet calibrated" in panel.get_data(as_text=True).split("Triage")[1]
 
 

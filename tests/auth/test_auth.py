@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import User
@@ -132,6 +135,12 @@ def test_login_follows_safe_next(client, user):
         "javascript:alert(1)",
         "evil.com",
         " //evil.com",
+        "/\r\nLocation: https://evil.com",
+        "/\nSet-Cookie: session=x",
+        "/tickets/\x00",
+        "/tickets/\x7f",
+        "/\x85evil",
+        "/" + "a" * 3000,
     ],
 )
 def test_login_rejects_unsafe_next(client, user, target):
@@ -142,6 +151,17 @@ def test_login_rejects_unsafe_next(client, user, target):
     )
     assert resp.status_code == 302
     assert resp.headers["Location"] == "/"
+
+
+def test_login_with_header_splitting_next_is_a_plain_redirect_home(client, user):
+    """The raw query a crafted link carries: the user is logged in and sent home, no 500."""
+    resp = client.post(
+        "/auth/login?next=/%0D%0ALocation:%20https://evil.example/",
+        data={"email": user.email, "password": PASSWORD},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert "evil" not in str(resp.headers)
+    assert client.get("/tickets/").status_code == 200
 
 
 def test_login_page_remembers_where_you_were_going(client, user):
@@ -199,3 +219,45 @@ def test_lost_session_on_a_form_post_does_not_return_to_the_post(client, ticket)
         headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"},
     )
     assert resp.headers["HX-Redirect"] == "/auth/login"
+
+
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("password", "most common"),
+        ("Password2024!", "most common"),
+        ("12345678", "most common"),
+        ("qwertyuiop", "most common"),
+        ("iloveyou", "most common"),
+        ("abcdefgh", "most common"),
+        ("zzzzzzz9", "simple pattern"),
+        ("ada.lovelace", "name or e-mail"),
+    ],
+)
+def test_register_refuses_common_passwords_beside_the_field(client, password, message):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    resp = client.post(
+        "/auth/register",
+        data={
+            "name": "Ada Lovelace",
+            "email": "ada.lovelace@example.com",
+            "password": password,
+            "confirm": password,
+        },
+    )
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert message in page
+    # The message sits beside the password field, tied to it for screen readers.
+    error = re.search(r'<p class="error" id="password-error">([^<]*)</p>', page)
+    assert error and message in error.group(1)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+def test_password_policy_is_one_function_for_every_form():
+    from portal.services.password_policy import password_problem
+
+    assert password_problem("short") == "Use at least 8 characters."
+    assert "most common" in password_problem("Letmein123!")
+    assert password_problem("Kestrel-5521-plum") is None
+    assert password_problem("ada.lovelace1", email="ada.lovelace@example.com") is not None

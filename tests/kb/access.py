@@ -16,6 +16,7 @@ ACCESS = {
     ),
     ("kb.article_detail", "GET"): Access(_MISSING + "/", (LOGIN, 404, 404, 404, 404)),
     ("kb.article_solved", "POST"): Access(_MISSING + "/solved", (LOGIN, 404, 404, 404, 404)),
+    ("kb.article_viewed", "POST"): Access(_MISSING + "/viewed", (LOGIN, 404, 404, 404, 404)),
     ("kb.article_create", "GET"): Access("/kb/new", (LOGIN, 403, 403, 200, 200)),
     ("kb.article_create", "POST"): Access(
         "/kb/new",

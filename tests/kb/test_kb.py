@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import Article, Ticket
 from portal.services import kb as kb_service
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_user
 
 
 def make_article(author, **kw) -> Article:
@@ -41,7 +41,20 @@ def test_article_page_renders_markdown_and_counts_views(client, login_as, user, 
     assert page.status_code == 200
     assert b"<strong>Open</strong>" in page.data
     assert b"<script>x()" not in page.data
+    # Reading changes nothing; the page's on-load POST counts the view, once per person.
+    assert f'hx-post="/kb/{article.id}/viewed"'.encode() in page.data
     client.get(f"/kb/{article.id}/")
+    db.session.refresh(article)
+    assert article.views == 0
+    for _ in range(3):
+        assert client.post(f"/kb/{article.id}/viewed").status_code == 204
+    db.session.refresh(article)
+    assert article.views == 1
+    login_as(make_user("user"))
+    client.post(f"/kb/{article.id}/viewed")
+    login_as(staff)  # staff reading their own articles are not counted
+    assert b"/viewed" not in client.get(f"/kb/{article.id}/").data
+    client.post(f"/kb/{article.id}/viewed")
     db.session.refresh(article)
     assert article.views == 2
 
@@ -247,12 +260,20 @@ def test_solved_counts_once_and_creates_no_ticket(app, client, login_as, user, s
     resp = client.post(f"/kb/{article.id}/solved", data=form, headers=hx)
     assert resp.status_code == 204 and resp.headers["HX-Redirect"].endswith(f"/kb/{article.id}/")
     db.session.refresh(article)
-    assert article.solved_count == 1  # once per session
+    assert article.solved_count == 1  # once per person
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
 
-    another_browser = app.test_client()
-    another_browser.post("/auth/login", data={"email": staff.email, "password": PASSWORD})
-    another_browser.post(f"/kb/{article.id}/solved")
+    # The same person in another browser (a replayed form, a new session): still once.
+    same_person = app.test_client()
+    same_person.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    same_person.post(f"/kb/{article.id}/solved")
+    assert b"Glad this helped" in same_person.get(f"/kb/{article.id}/").data
+    db.session.refresh(article)
+    assert article.solved_count == 1
+
+    another_person = app.test_client()
+    another_person.post("/auth/login", data={"email": staff.email, "password": PASSWORD})
+    another_person.post(f"/kb/{article.id}/solved")
     db.session.refresh(article)
     assert article.solved_count == 2
 

@@ -10,6 +10,7 @@ _BACK_TO_STAFF_TICKET = Redirect("/staff/tickets/{ticket}/")
 
 ACCESS = {
     ("staff.ai_panel", "GET"): Access(_AI, _STAFF_ONLY),
+    ("staff.ai_panel_open", "POST"): Access(_AI, _STAFF_ONLY),
     ("staff.ai_summary", "GET"): Access(_AI + "/summary", _STAFF_ONLY),
     ("staff.ai_suggestion_regenerate", "POST"): Access(_AI + "/regenerate", _STAFF_ONLY),
     ("staff.ai_suggestion_rewrite", "POST"): Access(

@@ -49,7 +49,7 @@ def waiting(user, staff):
 
 
 def panel(client, ticket):
-    resp = client.get(f"/staff/tickets/{ticket.id}/ai", headers=HX)
+    resp = client.post(f"/staff/tickets/{ticket.id}/ai", headers=HX)
     assert resp.status_code == 200, resp.data[:300]
     assert b"<html" not in resp.data
     return resp
@@ -298,3 +298,32 @@ def test_users_cannot_reach_the_panel(client, login_as, user, waiting):
         == 403
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AIFeedback)) == 0
+
+
+def test_opening_the_panel_by_get_writes_nothing(client, login_as, staff, user):
+    """A GET (a prefetch, a reload, a crawler) creates and supersedes no suggestion; the
+    placeholder it answers asks for one by POST on load, and a second POST reuses it."""
+    from portal import events
+
+    with events.suppressed():  # no first answer: nothing is waiting yet
+        waiting = make_ticket(user, title="Printer", description="The library printer jams.")
+    login_as(staff)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AISuggestion))
+    for _ in range(3):
+        resp = client.get(f"/staff/tickets/{waiting.id}/ai", headers=HX)
+        assert resp.status_code == 200
+        assert f'hx-post="/staff/tickets/{waiting.id}/ai"' in text(resp)
+        assert 'hx-trigger="load"' in text(resp)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AISuggestion)) == before
+    first = client.post(f"/staff/tickets/{waiting.id}/ai", headers=HX)
+    assert "Suggested reply" in text(first)
+    made = db.session.scalar(sa.select(sa.func.count()).select_from(AISuggestion))
+    client.post(f"/staff/tickets/{waiting.id}/ai", headers=HX)
+    client.get(f"/staff/tickets/{waiting.id}/ai", headers=HX)  # now shows the waiting one
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AISuggestion)) == made
+    superseded = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AISuggestion)
+        .where(AISuggestion.status == "superseded")
+    )
+    assert superseded == 0

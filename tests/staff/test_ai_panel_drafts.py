@@ -110,7 +110,7 @@ def _draft_text(resp) -> str:
 
 def test_rewrite_through_the_panel_keeps_one_greeting(client, login_as, staff, printing):
     login_as(staff)
-    draft = _draft_text(client.get(f"/staff/tickets/{printing.id}/ai", headers=HX))
+    draft = _draft_text(client.post(f"/staff/tickets/{printing.id}/ai", headers=HX))
     for style in ("friendlier", "formal"):
         resp = client.post(
             f"/staff/tickets/{printing.id}/ai/rewrite",
@@ -126,7 +126,7 @@ def test_rewrite_through_the_panel_keeps_one_greeting(client, login_as, staff, p
 
 def test_regenerate_differs_or_says_there_is_no_other_source(client, login_as, staff, printing):
     login_as(staff)
-    first = _draft_text(client.get(f"/staff/tickets/{printing.id}/ai", headers=HX))
+    first = _draft_text(client.post(f"/staff/tickets/{printing.id}/ai", headers=HX))
     resp = client.post(f"/staff/tickets/{printing.id}/ai/regenerate", headers=HX)
     assert resp.status_code == 200
     again = _draft_text(resp)
@@ -139,7 +139,7 @@ def test_regenerate_with_no_source_at_all_says_so(client, login_as, staff, user)
     update_settings({"AI_CONFIDENCE_THRESHOLD": 1.0})
     ticket = make_ticket(user, title="Zebra quokka", description="Xylophone marmalade umbrella.")
     login_as(staff)
-    client.get(f"/staff/tickets/{ticket.id}/ai", headers=HX)
+    client.post(f"/staff/tickets/{ticket.id}/ai", headers=HX)
     resp = client.post(f"/staff/tickets/{ticket.id}/ai/regenerate", headers=HX)
     assert "there is no other draft to offer" in text(resp)
 
@@ -153,14 +153,14 @@ def test_a_follow_up_changes_the_draft(client, login_as, staff, user, printing):
         category="technical",
     )
     login_as(staff)
-    before = text(client.get(f"/staff/tickets/{printing.id}/ai", headers=HX))
+    before = text(client.post(f"/staff/tickets/{printing.id}/ai", headers=HX))
     assert "Printing from the library" in before
     make_reply(
         printing,
         user,
         "Now I cannot log in either: I forgot my password and the reset email never arrives.",
     )
-    after = text(client.get(f"/staff/tickets/{printing.id}/ai", headers=HX))
+    after = text(client.post(f"/staff/tickets/{printing.id}/ai", headers=HX))
     draft = _draft_text_from(after)
     assert "Resetting your password" in draft  # it answers the follow-up
     assert "Thank you for your follow-up" in draft
