@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import Ticket, TicketResponse
 from portal.services import merge as merge_service
 from portal.services import queue as queue_service
+from portal.services import reply_changes
 from portal.services import tickets as ticket_service
 from portal.services.errors import PermissionDenied, StaleTicket, TicketError
 
@@ -232,7 +233,7 @@ def response_update(response_id: int):
     reply = _response(response_id)
     data = _body()
     try:
-        ticket_service.edit_reply(reply, api_user(), _text(data, "content") or "")
+        reply_changes.edit_reply(reply, api_user(), _text(data, "content") or "")
     except (TicketError, PermissionDenied) as e:
         return _error(e)
     return jsonify(response_dict(reply, api_user()))
@@ -242,7 +243,7 @@ def response_update(response_id: int):
 def response_delete(response_id: int):
     reply = _response(response_id)
     try:
-        ticket_service.delete_reply(reply, api_user())
+        reply_changes.delete_reply(reply, api_user())
     except PermissionDenied as e:
         return _error(e)
     return "", 204

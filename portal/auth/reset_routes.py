@@ -91,7 +91,9 @@ def password_change():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = accounts.change_password(current_user, form.current.data, form.password.data)
+            user = accounts.change_password(
+                current_user._get_current_object(), form.current.data, form.password.data
+            )
         except TicketError as e:
             getattr(form, e.field or "password").errors.append(e.message)
         else:

@@ -429,52 +429,6 @@ def assign_ticket(ticket: Ticket, actor: User | None, assignee: User | None, **k
     return update_ticket(ticket, actor, {"assigned_to_id": assignee.id if assignee else None}, **kw)
 
 
-def edit_reply(reply: TicketResponse, actor: User, body: str) -> TicketResponse:
-    """Authors fix their own replies; an admin may fix anyone's (audited with the author's
-    name). Staff never rewrite another person's words. Everyone sees the reply as "edited"."""
-    if reply.is_ai_generated or reply.response_type == "system":
-        raise PermissionDenied("AI and system replies cannot be edited.")
-    own = reply.user_id == actor.id
-    if not own and not actor.is_admin:
-        raise PermissionDenied("You can only edit your own replies.")
-    body = _clean_text(body, field="content", label="Reply", maximum=REPLY_MAX)
-    if body == reply.content:
-        return reply
-    old_len = len(reply.content)
-    reply.content = body
-    reply.edited_at = utcnow()
-    _event(
-        reply.ticket,
-        actor,
-        "reply_edited",
-        f"{old_len} characters",
-        f"{len(body)} characters",
-        detail=f"reply {reply.id}" if own else f"reply {reply.id} by {reply.user.name}, as admin",
-    )
-    reply.ticket.updated_at = utcnow()
-    db.session.commit()
-    _after_commit(events.REPLY_EDITED, ticket_id=reply.ticket_id, response_id=reply.id)
-    return reply
-
-
-def delete_reply(reply: TicketResponse, actor: User) -> None:
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff can delete replies.")
-    ticket = reply.ticket
-    _event(
-        ticket,
-        actor,
-        "reply_deleted",
-        f"{reply.response_type} reply {reply.id}",
-        None,
-        detail=reply.content[:80],
-    )
-    db.session.delete(reply)
-    ticket.updated_at = utcnow()
-    db.session.commit()
-    _after_commit(events.REPLY_DELETED, ticket_id=ticket.id)
-
-
 def delete_ticket(ticket: Ticket, actor: User) -> None:
     """Admins only: the ticket and its history go; the log keeps who did it."""
     if not actor.is_admin:
