@@ -67,6 +67,8 @@ class Config:
     MY_TICKETS_PER_PAGE = 20  # a requester's "My tickets"
     LIST_PER_PAGE = 50  # admin users, chat conversations
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Live pages: how often an open tab asks whether anything it shows changed (seconds).
+    LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS") or 5)
 
     def __init__(self) -> None:
         self.__dict__.update(_cache_config(self.REDIS_URL))
