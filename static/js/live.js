@@ -121,6 +121,9 @@
       for (var k = f.options.length - 1; k >= 0; k--) if (f.options[k].defaultSelected) initial = k;
       return f.selectedIndex !== initial;
     }
+    // Text in a text box is someone's work, even when the server sent it back (a form that
+    // came back with an error or the stale-reply question holds the agent's words).
+    if (f.tagName === "TEXTAREA") return f.value.trim() !== "";
     return f.value !== f.defaultValue;
   }
 
