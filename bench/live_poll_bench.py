@@ -17,6 +17,7 @@ Prints one JSON line. Example (the figures in bench/README.md):
         --redis-url redis://127.0.0.1:6379/13 --tabs 50 --interval 5 --duration 60
 """
 
+# ruff: noqa: S310, S603, S607  (a local benchmark: runs gunicorn, wrk and redis-cli on 127.0.0.1)
 from __future__ import annotations
 
 import argparse
@@ -159,7 +160,9 @@ class Session:
 
 
 def check_quiet(base: str, cookie: str, path: str) -> None:
-    req = urllib.request.Request(base + path, headers={"Cookie": cookie, "Accept": "application/json"})
+    req = urllib.request.Request(
+        base + path, headers={"Cookie": cookie, "Accept": "application/json"}
+    )
     with urllib.request.urlopen(req) as resp:
         assert resp.status == 204, (path, resp.status, resp.read()[:200])
 
