@@ -213,7 +213,7 @@ def _stale_reply(ticket: Ticket, form: StaffReplyForm, newer: list, *, resolve: 
     resp = render_page_or_partial(
         "staff/ticket.html", "staff/partials/_ticket_main.html", 409, **ctx
     )
-    return toast(resp, message, "error")
+    return toast(resp, message, "info")
 
 
 def _record_suggestion_use(form: StaffReplyForm, reply) -> None:

@@ -117,3 +117,11 @@ def test_newer_public_replies_are_what_arrived_after_the_seen_id(ticket, user, s
     assert live.last_public_id(ticket) == second.id
     assert mine.id < second.id
     db.session.rollback()
+
+
+def test_a_deleted_reply_moves_both_tokens(ticket, staff):
+    reply = make_reply(ticket, staff, "Sent to the wrong ticket")
+    before = (live.staff_ticket_token(ticket.id), live.ticket_token(ticket.id))
+    ticket_service.delete_reply(reply, staff)
+    after = (live.staff_ticket_token(ticket.id), live.ticket_token(ticket.id))
+    assert before[0] != after[0] and before[1] != after[1]
