@@ -299,6 +299,11 @@
     if (box) box.focus();
   });
 
+  // Logged in again (a boosted login form swaps the body): start asking again.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (stopped && anyLive()) { stopped = false; schedule(); }
+  });
+
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) schedule(0);
   });
