@@ -198,3 +198,25 @@ def test_a_reply_after_a_newer_message_asks_first(live, new_page, login, screens
     thread = page.locator(f"#ticket-{ticket_id}-replies")
     expect(thread).to_contain_text("Your refund is on its way.")
     expect(page.locator(f"#ticket-{ticket_id}-stale")).to_have_count(0)
+
+
+def test_a_loaded_ai_panel_offers_a_refresh_instead_of_changing(live, new_page, login):
+    requester = live.add_user("user", name="Uma User")
+    staff = live.add_user("staff", name="Sam Staff")
+    ticket_id = _ticket(
+        live, requester.email, title="Password reset", description="The reset email never comes."
+    )
+    page = login(new_page(), staff)
+    page.goto(f"/staff/tickets/{ticket_id}/")
+    panel = page.locator(f"#ticket-{ticket_id}-ai")
+    expect(panel).to_contain_text("Suggested reply", timeout=WITHIN)
+    _reply(live, ticket_id, requester.email, "Update: it arrived in spam after all")
+    expect(page.locator(f"#ticket-{ticket_id}-replies")).to_contain_text(
+        "it arrived in spam", timeout=WITHIN
+    )
+    stale = panel.locator(".live-stale")
+    expect(stale).to_contain_text("The ticket changed since this was loaded", timeout=WITHIN)
+    expect(panel).to_contain_text("Suggested reply")  # still the draft the agent was reading
+    stale.get_by_role("button", name="Refresh").click()
+    expect(panel.locator(".live-stale")).to_have_count(0)
+    expect(panel).to_contain_text("Suggested reply", timeout=WITHIN)
