@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.chat import bp as chat_bp
     from portal.kb import bp as kb_bp
+    from portal.live import bp as live_bp
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.profile import bp as profile_bp
@@ -151,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
         (kb_bp, "/kb"),
         (notifications_bp, "/notifications"),
         (rate_bp, "/rate"),
+        (live_bp, "/live"),
         (api_bp, "/api"),
     ):
         app.register_blueprint(bp, url_prefix=prefix)

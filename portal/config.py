@@ -114,6 +114,8 @@ class Config:
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
     RATELIMIT_AI_CHAT = os.environ.get("RATELIMIT_AI_CHAT", "20 per minute")
     RATELIMIT_AI_PANEL = os.environ.get("RATELIMIT_AI_PANEL", "60 per minute")
+    # Live pages: how often an open tab asks whether anything it shows changed (seconds).
+    LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS") or 5)
 
     def __init__(self) -> None:
         self.__dict__.update(_cache_config(self.REDIS_URL))

@@ -11,8 +11,8 @@ from tests.helpers import assert_htmx_login, text
 DUAL_MODE = [
     ("user", "/tickets/", "my-tickets"),
     ("user", "/tickets/new", "ticket-form"),
-    ("user", "/tickets/{t}/", "ticket-{t}-replies"),
-    ("user", "/tickets/{t}/responses/", "ticket-{t}-replies"),
+    ("user", "/tickets/{t}/", "ticket-{t}"),
+    ("user", "/tickets/{t}/responses/", "ticket-{t}"),
     ("staff", "/staff/", "queue-results"),
     ("staff", "/staff/tickets/{t}/", "ticket-{t}-main"),
     ("staff", "/staff/tickets/{t}/events", "ticket-{t}-timeline"),

@@ -9,8 +9,10 @@ from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.htmx import hx_trigger, render_page_or_partial, toast, wants_partial
 from portal.models import Ticket
+from portal.models.base import parse_id
 from portal.services import ai_suggestions
 from portal.services import canned_replies as canned_service
+from portal.services import live as live_service
 from portal.services import merge as merge_service
 from portal.services import queue as queue_service
 from portal.services import satisfaction as satisfaction_service
@@ -177,7 +179,14 @@ def reply_create(ticket_id: int):
             TicketError(next(iter(form.errors.values()))[0], field="content"),
             reply_form=form,
         )
-    resolve = bool(form.resolve.data)
+    confirm = request.form.get("confirm_stale")
+    resolve = bool(form.resolve.data) or confirm == "resolve"
+    if not form.internal.data and not confirm:
+        newer = live_service.newer_public_replies(
+            ticket, _seen_public_id(request.form.get("seen_public_id")), current_user
+        )
+        if newer:
+            return _stale_reply(ticket, form, newer, resolve=resolve)
     try:
         reply = ticket_service.add_reply(
             ticket,
@@ -222,6 +231,26 @@ def _record_canned_use(form: StaffReplyForm, reply) -> str:
     if use.changed:
         return "; also set " + ", ".join(canned_service.describe_changed(use.changed))
     return ""
+
+
+def _seen_public_id(raw: str | None) -> int | None:
+    """The newest public message the form's page showed; None (no check) when absent."""
+    if raw is None:
+        return None
+    return parse_id(raw) or 0  # "0" (nothing public yet), or a tampered value: ask
+
+
+def _stale_reply(ticket: Ticket, form: StaffReplyForm, newer: list, *, resolve: bool):
+    """A public reply written before newer messages arrived: nothing sent, the agent's text
+    kept, the new messages shown, "Send anyway" (the same send or send-and-resolve) offered."""
+    message = "A new message arrived while you were writing: nothing was sent yet."
+    ctx = _ticket_context(ticket, reply_form=form, newer_replies=newer, stale_resolve=resolve)
+    if not wants_partial():
+        return render_template("staff/ticket.html", **ctx), 409
+    resp = render_page_or_partial(
+        "staff/ticket.html", "staff/partials/_ticket_main.html", 409, **ctx
+    )
+    return toast(resp, message, "info")
 
 
 def _record_suggestion_use(form: StaffReplyForm, reply) -> None:

@@ -81,11 +81,11 @@ def ticket_new():
 @bp.get("/<int:ticket_id>/")
 @bp.get("/<int:ticket_id>/responses/", endpoint="response_list")
 def ticket_detail(ticket_id: int):
-    """The ticket page; htmx (the live thread's polling) gets the thread fragment."""
+    """The ticket page; htmx (the page's live update) gets the ticket without the layout."""
     ticket = queue_service.get_ticket_for(current_user, ticket_id)
     return render_page_or_partial(
         "tickets/detail.html",
-        "tickets/partials/_thread.html",
+        "tickets/partials/_ticket.html",
         ticket=ticket,
         thread=_public_thread(ticket),
         form=ReplyForm(),

@@ -26,8 +26,9 @@ def test_chat_about_ticket_opens_the_chat_once(live, new_page, login):
         ticket_id = make_ticket(db.session.get(User, person.id), title="Printer jams").id
     page = login(new_page(), person)
     page.goto(f"/tickets/{ticket_id}/")
-    # Awaiting an answer: the thread polls, which is where the button used to inherit a target.
-    expect(page.locator(f"#ticket-{ticket_id}-thread[hx-trigger]")).to_have_count(1)
+    # The page is live (static/js/live.js polls for it); the button used to inherit its
+    # target from the thread's own polling wrapper.
+    expect(page.locator(f"#ticket-{ticket_id}-live[data-live]")).to_have_count(1)
     page.click("text=Chat with the assistant about this ticket")
     expect(page).to_have_url(re.compile(r"/tickets/ai/conversations/[0-9a-f]+/$"))
     expect(page.locator("#chat-form")).to_have_count(1)

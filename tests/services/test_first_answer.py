@@ -100,7 +100,8 @@ def test_confident_answer_citing_an_article_is_posted_and_shown(client, login_as
     assert "Written by AI" in page
     assert f'href="/kb/{article.id}/"' in page
     assert "Talk to a person" in page
-    assert 'hx-trigger="every 5s"' not in page  # answered: the thread stops polling
+    # Answered: the page still follows the conversation live (tests/live/).
+    assert f'data-live="ticket-{ticket.id}"' in page
 
 
 def test_answer_below_the_threshold_waits_for_staff(client, login_as, user, staff, article):
@@ -173,20 +174,20 @@ def test_staff_answer_first_means_no_ai_answer(user, staff, article):
     assert ai_replies(ticket) == []
 
 
-def test_thread_polls_until_the_first_answer(client, login_as, user, staff, hx):
+def test_thread_stays_live_before_and_after_the_first_answer(client, login_as, user, staff, hx):
     update_settings({"TICKET_AI_RESPONSE": False})
     ticket = password_ticket(user)
     login_as(user)
     page = text(client.get(f"/tickets/{ticket.id}/"))
-    assert 'hx-trigger="every 5s"' in page
-    assert f'hx-get="/tickets/{ticket.id}/responses/"' in page
+    assert f'data-live="ticket-{ticket.id}"' in page
+    assert f'data-live-url="/tickets/{ticket.id}/"' in page
 
     make_reply(ticket, staff, "We are on it.")
+    make_reply(ticket, staff, "Fixed: try again.")
     fragment = client.get(f"/tickets/{ticket.id}/responses/", headers=hx)
     assert fragment.status_code == 200 and b"<html" not in fragment.data
     assert "HX-Request" in fragment.headers["Vary"]
-    assert "We are on it." in text(fragment)
-    assert "every 5s" not in text(fragment)
+    assert "We are on it." in text(fragment) and "Fixed: try again." in text(fragment)
 
 
 def test_model_and_user_text_is_escaped_in_the_answer(client, login_as, staff, article):
