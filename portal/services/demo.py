@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -12,7 +13,7 @@ from portal import events
 from portal.extensions import db
 from portal.models import Ticket, User
 from portal.models.base import utcnow
-from portal.services import canned_replies, sla
+from portal.services import canned_replies, satisfaction, sla
 from portal.services import tickets as ticket_service
 from portal.services import users as user_service
 from portal.services.cache import clear_queue_counts
@@ -193,6 +194,15 @@ NOTES = {
 }
 
 
+RATING_COMMENTS = {
+    1: ["", "Nobody read what I wrote."],
+    2: ["", "It took days to get an answer."],
+    3: ["", "Solved in the end."],
+    4: ["", "Thanks, that worked."],
+    5: ["", "Quick and clear, thank you!", "Perfect, exactly what I needed."],
+}
+
+
 def database_has_users() -> bool:
     return bool(db.session.scalar(sa.select(sa.func.count()).select_from(User)))
 
@@ -255,9 +265,12 @@ def seed_demo_data(
                 if rng.random() < 0.6:
                     ticket_service.add_reply(ticket, author, rng.choice(THANKS))
                 ticket_service.resolve_ticket(ticket, agent)
+                if rng.random() < 0.55:  # about half of the requesters rate the resolution
+                    rating = rng.choices([1, 2, 3, 4, 5], [1, 1, 2, 4, 6])[0]
+                    satisfaction.rate(ticket, author, rating, rng.choice(RATING_COMMENTS[rating]))
             if fate > 0.9:
                 ticket_service.close_ticket(ticket, author)
-            _backdate(ticket, now - timedelta(minutes=rng.randint(5, 60 * 24 * 60)))
+            _backdate(ticket, now - timedelta(minutes=rng.randint(5, 60 * 24 * 60)), rng)
             if progress is not None:
                 progress(1)
     db.session.commit()
@@ -265,23 +278,43 @@ def seed_demo_data(
     return True
 
 
-def _backdate(ticket: Ticket, start) -> None:
-    """Spread the demo over weeks: shift the ticket and its history back in time, in order.
+def _backdate(ticket: Ticket, start, rng: random.Random) -> None:
+    """Spread the demo over weeks: move the ticket back to `start`, and its conversation out
+    over the hours and days after it (a reply minutes after the ticket would make every
+    response-time report read "0 min"), in order, never past now.
 
     Done in Python, not SQL, because SQLite cannot subtract an interval from a datetime.
     """
-    shift = utcnow() - start
-    for row in [*ticket.responses, *ticket.events]:
-        row.created_at -= shift
-    ticket.created_at -= shift
-    ticket.updated_at -= shift
-    ticket.last_activity_at -= shift
-    if ticket.resolved_at is not None:
-        ticket.resolved_at -= shift
-    # SLA: the clock's moments move with it; the dues follow from the new created_at.
-    for name in ("first_response_at", "sla_paused_at"):
+    now = utcnow()
+    rows = [*ticket.responses, *ticket.events]
+    # Each reply is a step some time after the one before; what happened between two replies
+    # (an assignment, a status change) moves with the reply before it.
+    steps = sorted(r.created_at for r in ticket.responses)
+    gaps = [timedelta(minutes=rng.randint(20, 60 * 30)) for _ in steps]
+    room = now - start - timedelta(minutes=1)
+    total = sum(gaps, timedelta(0))
+    if total > room:
+        gaps = [g * (max(room, timedelta(0)) / total) for g in gaps]
+    new_times = []
+    elapsed = timedelta(0)
+    for gap in gaps:
+        elapsed += gap
+        new_times.append(start + elapsed)
+
+    def moved(moment: datetime) -> datetime:
+        """The new time of what happened at `moment`: that of the last step at or before it."""
+        i = bisect.bisect_right(steps, moment) - 1
+        return new_times[i] if i >= 0 else start
+
+    for row in rows:
+        row.created_at = moved(row.created_at)
+    for name in ("updated_at", "last_activity_at", "resolved_at", "first_response_at",
+                 "sla_paused_at"):  # fmt: skip
         if getattr(ticket, name) is not None:
-            setattr(ticket, name, getattr(ticket, name) - shift)
+            setattr(ticket, name, moved(getattr(ticket, name)))
+    ticket.created_at = start
+    for rated in satisfaction.ratings_for(ticket):
+        rated.created_at = rated.updated_at = moved(rated.created_at)
     sla.recompute(ticket)
     if ticket.sla_next_due is not None and ticket.sla_next_due < utcnow():
         # History: a demo breach weeks ago was escalated then, not by today's first sweep.

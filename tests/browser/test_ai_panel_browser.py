@@ -103,6 +103,8 @@ def test_staff_insert_suggestion_send_and_rate(live, new_page, login, screenshot
         row = db.session.get(AISuggestion, int(suggestion_id))
         assert row.status == "used" and 0.9 < row.edit_similarity < 1
 
+    # The panel below the reply box loads when it scrolls into view, as a person would scroll.
+    page.locator(f"#ticket-{ticket_id}-ai").scroll_into_view_if_needed()
     page.locator(f"#ticket-{ticket_id}-ai-feedback label", has_text="Thumbs up").click()
     page.fill(f"#ticket-{ticket_id}-ai-feedback textarea", "Good start")
     page.click(f"#ticket-{ticket_id}-ai-feedback button")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
-from portal.services import live
+from portal.services import live, reply_changes
 from portal.services import notifications as notification_service
 from portal.services import tickets as ticket_service
 from tests.factories import make_reply, make_ticket, make_user
@@ -55,7 +55,7 @@ def test_a_new_ticket_moves_the_queue_but_not_another_ticket(ticket, user):
 def test_an_edited_public_reply_moves_the_requester_token(ticket, staff):
     reply = make_reply(ticket, staff, "Try again tomorrow.")
     before = live.ticket_token(ticket.id)
-    ticket_service.edit_reply(reply, staff, "Try again tomorrow morning, after 9.")
+    reply_changes.edit_reply(reply, staff, "Try again tomorrow morning, after 9.")
     assert live.ticket_token(ticket.id) != before
 
 
@@ -122,6 +122,6 @@ def test_newer_public_replies_are_what_arrived_after_the_seen_id(ticket, user, s
 def test_a_deleted_reply_moves_both_tokens(ticket, staff):
     reply = make_reply(ticket, staff, "Sent to the wrong ticket")
     before = (live.staff_ticket_token(ticket.id), live.ticket_token(ticket.id))
-    ticket_service.delete_reply(reply, staff)
+    reply_changes.delete_reply(reply, staff)
     after = (live.staff_ticket_token(ticket.id), live.ticket_token(ticket.id))
     assert before[0] != after[0] and before[1] != after[1]
