@@ -23,6 +23,8 @@ def test_admin_retries_failed_mail(live, new_page, login, screenshot, viewport):
             live.app.config["MAIL_MAX_BYTES"] = None
     page = new_page(viewport=viewport) if viewport else new_page()
     login(page, admin)
+    if viewport:  # on a phone the admin links fold under "More"
+        page.locator("label.nav-more-label").click()
     page.get_by_role("link", name="Failed mail").first.click()
     expect(page.locator("h1")).to_have_text("Failed mail")
     expect(page.get_by_role("link", name="Scanned <contract>")).to_be_visible()
