@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from portal.auth.password_forms import plausible_email
 from portal.services.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 
 
@@ -19,7 +20,7 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     email = EmailField(
-        "Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
+        "Email", filters=[_strip], validators=[DataRequired(), plausible_email, Length(max=254)]
     )
     password = PasswordField(
         "Password",

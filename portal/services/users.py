@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import sqlalchemy as sa
 
 from portal.extensions import db
@@ -16,7 +18,9 @@ _DUMMY.set_password("not-a-real-password")
 
 
 def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
+    """One spelling per address: NFKC folds look-alike forms ("ｖictim@" is "victim@") and
+    case is folded, so a second account cannot sit beside the first under another spelling."""
+    return unicodedata.normalize("NFKC", email or "").strip().casefold()
 
 
 def find_by_email(email: str) -> User | None:
@@ -58,6 +62,14 @@ def register_user(*, email: str, name: str, password: str, role: str = "user") -
         raise TicketError("Choose a role from the list.", field="role")
     if not email or "@" not in email or "\x00" in email:
         raise TicketError("Enter a valid email address.", field="email")
+    if not email.isascii():
+        # Letters from other scripts that look Latin (a Cyrillic "і") would make a twin of
+        # someone's address; IDN domains are written in their xn-- form.
+        raise TicketError(
+            "Use an address in plain Latin letters and digits: look-alike letters (such as a "
+            "Cyrillic і) are not accepted.",
+            field="email",
+        )
     if find_by_email(email) is not None:
         raise TicketError("An account with this email already exists.", field="email")
     problem = password_policy.password_problem(password, email=email, name=name)

@@ -36,13 +36,18 @@ def test_register_logs_in_and_lands_on_my_tickets(client):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"email": "not-an-email"}, "Invalid email address."),
+        ({"email": "not-an-email"}, "Enter a valid email address."),
         ({"password": "short", "confirm": "short"}, "between 8 and 200"),
         ({"confirm": "different-pw"}, "Passwords differ."),
         ({"name": ""}, "This field is required."),
         ({"name": "n" * 101}, "100"),
         ({"email": "taken@example.com"}, "already exists"),
         ({"email": "TAKEN@example.com"}, "already exists"),
+        # Look-alikes of an existing address: full-width letters fold onto it (NFKC), letters
+        # from another script are refused outright.
+        ({"email": "\uff54aken@example.com"}, "already exists"),
+        ({"email": "t\u0430ken@example.com"}, "plain Latin letters"),
+        ({"email": "v\u0456ctim@example.com"}, "plain Latin letters"),
     ],
 )
 def test_register_rejects_bad_input(client, data, message):
@@ -54,6 +59,13 @@ def test_register_rejects_bad_input(client, data, message):
     assert resp.status_code == 422
     assert message in text(resp)
     assert count(User) == 1
+
+
+def test_register_takes_the_demo_test_domain(client):
+    form = {"name": "Dee", "email": "dee@demo.test", "password": "long-enough"}
+    resp = client.post("/auth/register", data={**form, "confirm": form["password"]})
+    assert resp.status_code == 302
+    assert db.session.scalars(db.select(User.email)).all() == ["dee@demo.test"]
 
 
 def test_login_and_logout(client, user):
