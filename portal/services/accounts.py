@@ -8,12 +8,11 @@ address as for a known one.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from email.message import EmailMessage
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 from portal.extensions import db
 from portal.models import User
@@ -142,16 +141,7 @@ def change_password(user: User, current: str, new: str) -> User:
 def password_link(user: User, purpose: str) -> str:
     """The absolute set-password link (from a request's host, else PORTAL_URL)."""
     token = password_tokens.make_token(user, purpose)
-    endpoint = "auth.password_set"
-    if has_request_context():
-        return url_for(endpoint, purpose=purpose, token=token, _external=True)
-    base = (
-        current_app.config.get("PORTAL_URL")
-        or os.environ.get("PORTAL_URL")
-        or "http://127.0.0.1:5000"
-    )
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, purpose=purpose, token=token, _external=True)
+    return notifications.external_url("auth.password_set", purpose=purpose, token=token)
 
 
 def build_password_email(user: User, purpose: str) -> EmailMessage:

@@ -153,32 +153,25 @@ def _record_email(notification_id: int, status: str, error: str | None = None) -
     db.session.commit()
 
 
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for a mail: the request's host, or PORTAL_URL when a task worker sends
+    it (a worker has no request to take the host from)."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = (
+        current_app.config.get("PORTAL_URL")
+        or os.environ.get("PORTAL_URL")
+        or "http://127.0.0.1:5000"
+    )
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
 def _ticket_link(note: Notification) -> str | None:
     if note.ticket_id is None:
         return None
     endpoint = "staff.ticket_detail" if note.user.is_staff else "tickets.ticket_detail"
-    if has_request_context():
-        return url_for(endpoint, ticket_id=note.ticket_id, _external=True)
-    # A worker has no request to take the host from: PORTAL_URL names the public address.
-    base = (
-        current_app.config.get("PORTAL_URL")
-        or os.environ.get("PORTAL_URL")
-        or "http://127.0.0.1:5000"
-    )
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, ticket_id=note.ticket_id, _external=True)
-
-
-def _external_url(endpoint: str, **values: Any) -> str:
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = (
-        current_app.config.get("PORTAL_URL")
-        or os.environ.get("PORTAL_URL")
-        or "http://127.0.0.1:5000"
-    )
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+    return external_url(endpoint, ticket_id=note.ticket_id)
 
 
 def _rating_lines(note: Notification) -> list[str]:
@@ -196,7 +189,7 @@ def _rating_lines(note: Notification) -> list[str]:
     ]
     for rating in RATINGS:
         token = satisfaction.make_link_token(ticket, rating, resolution=resolution)
-        link = _external_url("rate.rating_link", token=token)
+        link = external_url("rate.rating_link", token=token)
         lines.append(f"  {rating} – {RATING_LABELS[rating]}: {link}")
     return lines
 
